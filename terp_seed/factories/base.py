@@ -1,0 +1,117 @@
+"""What every factory is given: seeded generators, key allocation and the parents to point at.
+
+Factories are pure: seed in, rows out. They never open connections; the runtime hands them a
+:class:`Gen` whose :class:`Parents` reads parent rows (from the database online, from this run's
+own rows offline) and whose :class:`IdAllocator` hands out primary keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from faker import Faker
+
+from terp_seed.factories.cannabis import make_faker
+from terp_seed.schema import metadata
+from terp_seed.sizes import Size
+
+Row = dict[str, Any]
+# Dates are relative to a fixed day, so the same seed gives the same rows on any day.
+ANCHOR_DATE = date(2025, 10, 31)
+
+
+class IdAllocator:
+    """Hands out primary keys after the table's current maximum (1 on an empty table)."""
+
+    def __init__(self, conn: sa.Connection | None) -> None:
+        self._conn = conn
+        self._next: dict[str, int] = {}
+
+    def next_id(self, table: str) -> int:
+        if table not in self._next:
+            self._next[table] = self._start(table)
+        value = self._next[table]
+        self._next[table] = value + 1
+        return value
+
+    def _start(self, table: str) -> int:
+        if self._conn is None:
+            return 1
+        t = metadata.tables[table]
+        return int(self._conn.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0) + 1
+
+
+class Parents:
+    """Rows a factory's rows may point at, ordered by primary key."""
+
+    def __init__(self, conn: sa.Connection | None) -> None:
+        self._conn = conn
+        self._offline: dict[str, list[Row]] = {}
+
+    def remember(self, table: str, row: Row) -> None:
+        """Offline only: keep this run's rows so later steps can point at them."""
+        if self._conn is None:
+            self._offline.setdefault(table, []).append(row)
+
+    def rows(self, table: str, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+        """``columns`` of every row of ``table`` (not deleted), by primary key."""
+        if self._conn is None:
+            return [tuple(r.get(c) for c in columns) for r in self._offline.get(table, [])]
+        t = metadata.tables[table]
+        q = sa.select(*(t.c[c] for c in columns)).order_by(t.c.id)
+        if "deleted_at" in t.c:
+            q = q.where(t.c.deleted_at.is_(None))
+        return [tuple(r) for r in self._conn.execute(q)]
+
+    def column(self, table: str, column: str) -> list[Any]:
+        return [r[0] for r in self.rows(table, [column])]
+
+
+@dataclass
+class Gen:
+    """One run's generation context; every random choice derives from ``seed``."""
+
+    seed: int
+    size: Size
+    ids: IdAllocator
+    parents: Parents
+    _fakers: dict[str, Faker] = field(default_factory=dict)
+
+    def rng(self, table: str) -> random.Random:
+        """A generator for ``table`` seeded from the run seed (never global state)."""
+        return random.Random(self.subseed(table))
+
+    def faker(self, table: str) -> Faker:
+        """A Faker instance seeded for ``table`` with the cannabis provider."""
+        if table not in self._fakers:
+            self._fakers[table] = make_faker(self.subseed(table))
+        return self._fakers[table]
+
+    def subseed(self, name: str) -> int:
+        digest = hashlib.sha256(f"{self.seed}:{name}".encode()).digest()
+        return int.from_bytes(digest[:8], "big")
+
+
+class Factory(Protocol):
+    """Yields ``(table, row)`` pairs; rows of one table carry the same keys, ids in order."""
+
+    def __call__(self, gen: Gen, count: int) -> Iterator[tuple[str, Row]]: ...
+
+
+@dataclass(frozen=True)
+class FactorySpec:
+    """A registered factory: its main table, the tables it writes, the parents it needs."""
+
+    name: str
+    table: str
+    writes: tuple[str, ...]
+    needs: tuple[str, ...]
+    fn: Factory
+    customer_data: bool = True
+    fixed: bool = False  # reference data: a fixed list, not scaled by size

@@ -1,0 +1,429 @@
+"""Faker provider for TERP's cannabis domain: strains, products, parties, licences, METRC tags.
+
+All randomness goes through the owning Faker instance (``self.generator.random``), so
+``make_faker(seed)`` gives the same values for the same seed and never touches global state.
+The data lives in :mod:`terp_seed.factories.cannabis_data`.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import ClassVar, NamedTuple, cast
+
+from faker import Faker
+from faker.providers import BaseProvider
+
+from terp_seed.factories.cannabis_data import (
+    BIN_COUNT,
+    BRAND_FIRST,
+    BRAND_SECOND,
+    BUYER_MIDDLES,
+    BUYER_PREFIXES,
+    CA_AREA_CODES,
+    CA_CITIES,
+    CATEGORIES,
+    CATEGORY_WEIGHTS,
+    CBD_RANGES,
+    CULTIVATION_LICENSE_YEARS,
+    DCC_LICENSE_TYPES,
+    FLOWER,
+    FLOWER_COGS_PER_LB,
+    GRADES,
+    GROW_TYPES,
+    LEGAL_SUFFIXES,
+    LICENSE_KINDS,
+    NON_FLOWER_COGS_BASE,
+    NON_FLOWER_NAMING,
+    RACK_COUNT,
+    REFERENCE_FORMATS,
+    RESERVED_EMAIL_DOMAINS,
+    RETAIL_ADJECTIVES,
+    RETAIL_SUFFIXES,
+    RETAIL_SURNAMES,
+    SHELF_COUNT,
+    STRAIN_CATALOGUE,
+    STREETS,
+    SUPPLIERS,
+    THC_RANGES,
+    WAREHOUSE_SITES,
+    WAREHOUSE_ZONES,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "GRADES",
+    "GROW_TYPES",
+    "STRAIN_CATALOGUE",
+    "CannabisProvider",
+    "WarehouseLocation",
+    "cannabis_provider",
+    "canonical_category",
+    "make_faker",
+]
+
+METRC_FACILITY_RE = re.compile(r"[0-9A-F]{7}")
+_EMAIL_LOCAL_MAX = 64  # RFC 5321 limit on the local part
+_EMAIL_PREFIX_MAX = 32  # leaves at least 31 characters of the hint
+_CITY_NAMES = tuple(city for city, _, _ in CA_CITIES)
+_CATEGORY_KEYS = {re.sub(r"[^a-z]", "", c.lower()): c for c, _, _ in CATEGORIES}
+
+
+class WarehouseLocation(NamedTuple):
+    """One storage slot, as ``locations`` and ``batchLocations`` store it."""
+
+    site: str
+    zone: str
+    rack: str
+    shelf: str
+    bin: str
+
+
+def canonical_category(category: str) -> str:
+    """TERP's category name for ``category`` ("Pre-Rolls" and "prerolls" give "PreRolls")."""
+    key = re.sub(r"[^a-z]", "", category.lower())
+    if key not in _CATEGORY_KEYS:
+        known = ", ".join(_CATEGORY_KEYS.values())
+        raise ValueError(f"unknown product category {category!r}: expected one of {known}")
+    return _CATEGORY_KEYS[key]
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+class CannabisProvider(BaseProvider):
+    """Cannabis-industry values in the shapes TERP's own seed scripts write."""
+
+    __provider__ = "cannabis"
+
+    strains: ClassVar[tuple[tuple[str, str], ...]] = STRAIN_CATALOGUE
+    categories: ClassVar[tuple[tuple[str, str, tuple[str, ...]], ...]] = CATEGORIES
+    grades: ClassVar[tuple[str, ...]] = GRADES
+    grow_types: ClassVar[tuple[str, ...]] = GROW_TYPES
+    buyer_prefixes: ClassVar[tuple[str, ...]] = BUYER_PREFIXES
+    buyer_middles: ClassVar[tuple[str, ...]] = BUYER_MIDDLES
+    legal_suffixes: ClassVar[tuple[str, ...]] = LEGAL_SUFFIXES
+    retail_suffixes: ClassVar[tuple[str, ...]] = RETAIL_SUFFIXES
+    suppliers: ClassVar[tuple[str, ...]] = SUPPLIERS
+    ca_cities: ClassVar[tuple[tuple[str, int, int], ...]] = CA_CITIES
+    streets: ClassVar[tuple[str, ...]] = STREETS
+    area_codes: ClassVar[tuple[int, ...]] = CA_AREA_CODES
+
+    @property
+    def _rng(self) -> random.Random:
+        # BaseProvider types ``generator`` as Any; its ``random`` is the instance's Random.
+        return cast(random.Random, self.generator.random)
+
+    # -- strains and products -------------------------------------------------------------
+
+    def strain(self) -> str:
+        """A strain name from the catalogue.
+
+        :example: 'Blue Dream'
+        """
+        return self.strain_with_category()[0]
+
+    def strain_with_category(self) -> tuple[str, str]:
+        """A ``(name, category)`` pair; category is Indica, Sativa or Hybrid.
+
+        :example: ('Granddaddy Purple', 'Indica')
+        """
+        return self.random_element(self.strains)
+
+    def product_category(self) -> tuple[str, str, str]:
+        """``(category, subcategory, uom)`` weighted like path B (90% flower).
+
+        :example: ('Flower', 'Smalls', 'LB')
+        """
+        names = [c for c, _, _ in self.categories]
+        (category,) = self._rng.choices(names, weights=[CATEGORY_WEIGHTS[n] for n in names])
+        _, uom, subcategories = next(c for c in self.categories if c[0] == category)
+        return category, self.random_element(subcategories), uom
+
+    def grade(self) -> str:
+        """A flower grade name (batches.grade).
+
+        :example: 'AAA'
+        """
+        return self.random_element(self.grades)
+
+    def grow_type(self) -> str:
+        """Indoor, Greenhouse or Outdoor.
+
+        :example: 'Greenhouse'
+        """
+        return self.random_element(self.grow_types)
+
+    def product_name(
+        self,
+        strain: str,
+        category: str,
+        subcategory: str,
+        grow: str | None = None,
+        grade: str | None = None,
+    ) -> str:
+        """products.nameCanonical in TERP's style; pure, no randomness.
+
+        Flower reads ``<Strain> - <Grow> <Grade> <Subcat>`` (path B; grow and grade are left out
+        when None). Other categories read ``<Strain> <Form> <Size>``.
+
+        :example: 'Blue Dream - Indoor AAA Whole Flower'
+        :example: 'Gelato Gummies 10pk'
+        """
+        category = canonical_category(category)
+        if category != FLOWER:
+            noun, size = NON_FLOWER_NAMING.get(subcategory, (subcategory, ""))
+            return " ".join(p for p in (strain, noun, size) if p)
+        if grow is not None and grow not in self.grow_types:
+            raise ValueError(f"unknown grow type {grow!r}: expected one of {self.grow_types}")
+        if grade is not None and grade not in self.grades:
+            raise ValueError(f"unknown grade {grade!r}: expected one of {self.grades}")
+        return f"{strain} - " + " ".join(p for p in (grow, grade, subcategory) if p)
+
+    def thc_percent(self, category: str) -> float:
+        """THC % by weight for a product of ``category`` (flower 15-32, concentrates 60-90).
+
+        :example: 24.37
+        """
+        low, high = THC_RANGES[canonical_category(category)]
+        return round(self._rng.uniform(low, high), 2)
+
+    def cbd_percent(self, category: str) -> float:
+        """CBD % by weight for a product of ``category`` (low: these are THC-dominant lines).
+
+        :example: 0.42
+        """
+        low, high = CBD_RANGES[canonical_category(category)]
+        return round(self._rng.uniform(low, high), 2)
+
+    def unit_cogs(self, category: str, grow: str | None = None) -> Decimal:
+        """batches.unitCogs: flower per lb from the grow's base +-10% (path A), or $800-1,800
+        when the grow is unknown (path B); other categories $50 +-20% per unit.
+
+        :example: Decimal('1734.12')
+        """
+        if canonical_category(category) != FLOWER:
+            value = NON_FLOWER_COGS_BASE * self._rng.uniform(0.8, 1.2)
+        elif grow is None:
+            value = self._rng.uniform(800, 1800)
+        elif grow in FLOWER_COGS_PER_LB:
+            value = FLOWER_COGS_PER_LB[grow] * self._rng.uniform(0.9, 1.1)
+        else:
+            raise ValueError(f"unknown grow type {grow!r}: expected one of {self.grow_types}")
+        return Decimal(f"{value:.2f}")
+
+    def harvest_date(self, start: date, end: date) -> date:
+        """A day between ``start`` and ``end``, both included.
+
+        :example: datetime.date(2024, 9, 14)
+        """
+        span = (end - start).days
+        if span < 0:
+            raise ValueError(f"harvest_date: start {start} is after end {end}; swap them")
+        return start + timedelta(days=self._rng.randint(0, span))
+
+    def intake_date(self, harvest: date, min_days: int = 3, max_days: int = 28) -> date:
+        """The day a harvest reaches the warehouse: 3 days to 4 weeks later by default.
+
+        :example: datetime.date(2024, 9, 27)
+        """
+        return harvest + timedelta(days=self._rng.randint(min_days, max_days))
+
+    # -- parties ---------------------------------------------------------------------------
+
+    def buyer_business_name(self) -> str:
+        """A California buyer: path A's ``<prefix> <middle> [LLC|Inc|Co|Corp]`` or path B's
+        ``<city|adjective|surname> <suffix>`` (each half the time).
+
+        :example: 'Emerald Valley Collective LLC'
+        :example: 'Oakland Wellness'
+        """
+        if self._rng.random() < 0.5:
+            parts = (
+                self.random_element(self.buyer_prefixes),
+                self.random_element(self.buyer_middles),
+                self.random_element(self.legal_suffixes),
+            )
+            return " ".join(p for p in parts if p)
+        pool = self.random_element((_CITY_NAMES, RETAIL_ADJECTIVES, RETAIL_SURNAMES))
+        return f"{self.random_element(pool)} {self.random_element(self.retail_suffixes)}"
+
+    def supplier_business_name(self) -> str:
+        """One of the 15 supplier names of path B.
+
+        :example: 'Humboldt Harvest Co'
+        """
+        return self.random_element(self.suppliers)
+
+    def supplier_business_names(self, count: int) -> list[str]:
+        """``count`` distinct supplier names: the list shuffled, then ``' #2'``, ``' #3'`` ...
+        appended once it runs out (as path B does).
+
+        :example: ['Shasta Sungrown', 'NorCal Farms', 'Mendocino Green']
+        """
+        order = self._rng.sample(self.suppliers, len(self.suppliers))
+        names = []
+        for i in range(count):
+            round_no, index = divmod(i, len(order))
+            names.append(order[index] if round_no == 0 else f"{order[index]} #{round_no + 1}")
+        return names
+
+    def brand_name(self) -> str:
+        """A product brand (brands.name).
+
+        :example: 'Golden Hour Extracts'
+        """
+        return f"{self.random_element(BRAND_FIRST)} {self.random_element(BRAND_SECOND)}"
+
+    def license_number(self, kind: str = "retailer") -> str:
+        """A California cannabis licence number in the real DCC formats.
+
+        - ``C<type>-<7 digits>-LIC`` for licences first issued by the Bureau of Cannabis Control:
+          testing C8, nonstorefront (delivery) C9, retailer C10, distributor C11,
+          microbusiness C12, transport (distributor-transport only) C13, event C14.
+        - ``CCL<yy>-<7 digits>`` for cultivation (CDFA CalCannabis; ``yy`` = year applied,
+          18-24; CCL replaced the CAL/CML/PAL/PML prefixes in October 2019).
+        - ``CDPH-1<7 digits>`` for manufacturers (CDPH MCSB annual licences).
+
+        Temporary licences (``...-TEMP``, ``TAL..``, ``CDPH-T...``) expired in 2019 and are not
+        generated.
+
+        :example: 'C10-0000123-LIC'
+        :example: 'CCL21-0001234'
+        :example: 'CDPH-10001234'
+        """
+        if kind in DCC_LICENSE_TYPES:
+            return f"{DCC_LICENSE_TYPES[kind]}-{self.random_int(1, 999_999):07d}-LIC"
+        if kind == "cultivation":
+            year = self.random_element(CULTIVATION_LICENSE_YEARS)
+            return f"CCL{year}-{self.random_int(1, 999_999):07d}"
+        if kind == "manufacturer":
+            return f"CDPH-1{self.random_int(1, 99_999):07d}"
+        raise ValueError(f"unknown licence kind {kind!r}: expected one of {LICENSE_KINDS}")
+
+    def metrc_facility(self) -> str:
+        """A 7-character facility block for :meth:`metrc_tag` (uppercase hex).
+
+        :example: '0A3F1C2'
+        """
+        return "".join(self._rng.choice("0123456789ABCDEF") for _ in range(7))
+
+    def metrc_tag(self, facility: str | None = None) -> str:
+        """A METRC-style package tag of 24 uppercase hex-range characters.
+
+        Format: ``1A4`` + 7-character facility block (``[0-9A-F]``, see
+        :meth:`metrc_facility`) + ``0000`` + 10-digit zero-padded serial (below 10**9, so it
+        also reads as ``00000`` + 9 digits). Real tags are 96-bit RFID EPCs shown as 24 hex
+        digits starting ``1A4``; METRC does not publish the inner layout, so the split is ours.
+        Pass ``facility`` to give a lot's packages one shared block.
+
+        :example: '1A40A3F1C200000004812733'
+        """
+        if facility is None:
+            facility = self.metrc_facility()
+        elif not METRC_FACILITY_RE.fullmatch(facility):
+            raise ValueError(
+                f"METRC facility block must be 7 uppercase hex characters, got {facility!r}"
+            )
+        return f"1A4{facility}0000{self.random_int(1, 999_999_999):010d}"
+
+    # -- contact details -------------------------------------------------------------------
+
+    def ca_address(self) -> str:
+        """``<no> <street>, <city>, CA <zip>``; the ZIP is in the city's real range.
+
+        :example: '4821 Telegraph Ave, Oakland, CA 94609'
+        """
+        city, zip_low, zip_high = self.random_element(self.ca_cities)
+        number = self.random_int(100, 9999)
+        street = self.random_element(self.streets)
+        return f"{number} {street}, {city}, CA {self.random_int(zip_low, zip_high):05d}"
+
+    def fictional_phone(self) -> str:
+        """A US number in the 555-0100..555-0199 block reserved for fiction, with a real
+        California area code; valid to ``phonenumbers.is_valid_number``.
+
+        :example: '(415) 555-0123'
+        """
+        area = self.random_element(self.area_codes)
+        return f"({area}) 555-{self.random_int(100, 199):04d}"
+
+    def reserved_email(
+        self, local_hint: str, prefix: str = "contact", domain: str | None = None
+    ) -> str:
+        """``<prefix>.<slug of local_hint>@<domain>`` at an RFC 2606 reserved domain.
+
+        ``domain`` is example.com, example.net or example.org (random when None). A hint with
+        no letters or digits becomes ``client-<4 digits>``.
+
+        :example: 'contact.green-valley-collective@example.com'
+        """
+        prefix_slug = _slug(prefix)
+        if not 0 < len(prefix_slug) <= _EMAIL_PREFIX_MAX:
+            raise ValueError(
+                f"email prefix {prefix!r} must have 1-{_EMAIL_PREFIX_MAX} letters or digits;"
+                " use e.g. 'contact' or 'sales'"
+            )
+        if domain is None:
+            domain = self.random_element(RESERVED_EMAIL_DOMAINS)
+        elif domain not in RESERVED_EMAIL_DOMAINS:
+            raise ValueError(
+                f"email domain {domain!r} is not reserved: use one of {RESERVED_EMAIL_DOMAINS}"
+            )
+        slug = _slug(local_hint) or f"client-{self.random_int(1000, 9999)}"
+        slug = slug[: _EMAIL_LOCAL_MAX - len(prefix_slug) - 1].rstrip("-")
+        return f"{prefix_slug}.{slug}@{domain}"
+
+    def reference_number(self, method: str) -> str | None:
+        """payments.referenceNumber for a payment method, as path B writes it.
+
+        CHECK ``CHK-####``, ACH ``ACH-`` + 10, WIRE ``WIRE-`` + 12 (uppercase letters and
+        digits), CREDIT_CARD/DEBIT_CARD ``CC-`` + 4 digits; CASH and OTHER give None.
+
+        :example: 'ACH-7KQ2M9XZ4B'
+        """
+        if method not in REFERENCE_FORMATS:
+            raise ValueError(
+                f"unknown payment method {method!r}: expected one of {tuple(REFERENCE_FORMATS)}"
+            )
+        shape = REFERENCE_FORMATS[method]
+        if shape is None:
+            return None
+        lead, length, alphabet = shape
+        return lead + "".join(self._rng.choice(alphabet) for _ in range(length))
+
+    # -- warehouse -------------------------------------------------------------------------
+
+    def warehouse_location(self) -> WarehouseLocation:
+        """A storage slot: site, zone, rack ``R01``-``R20``, shelf ``S1``-``S6``, bin ``B01``-.
+
+        :example: WarehouseLocation('Oakland Main Warehouse', 'Vault', 'R07', 'S3', 'B12')
+        """
+        return WarehouseLocation(
+            site=self.random_element(WAREHOUSE_SITES),
+            zone=self.random_element(WAREHOUSE_ZONES),
+            rack=f"R{self.random_int(1, RACK_COUNT):02d}",
+            shelf=f"S{self.random_int(1, SHELF_COUNT)}",
+            bin=f"B{self.random_int(1, BIN_COUNT):02d}",
+        )
+
+
+def make_faker(seed: int) -> Faker:
+    """A new ``Faker("en_US")`` seeded with ``seed`` (instance only) with the provider added."""
+    fake = Faker("en_US")
+    fake.add_provider(CannabisProvider)
+    fake.seed_instance(seed)
+    return fake
+
+
+def cannabis_provider(fake: Faker) -> CannabisProvider:
+    """The provider instance inside ``fake``, for calls the type checker can see."""
+    for provider in fake.get_providers():
+        if isinstance(provider, CannabisProvider):
+            return provider
+    raise LookupError("this Faker has no CannabisProvider; build it with make_faker(seed)")

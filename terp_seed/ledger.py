@@ -1,0 +1,125 @@
+"""The provenance ledger: which rows a seed inserted, so rollback removes exactly those.
+
+A ledger row is (run id, revision, table, primary key, checksum). It is written in the same
+transaction as the seeded rows, by one ``INSERT ... SELECT`` per chunk, so the checksum is
+computed by the database from the row as stored. Rollback compares it again to find rows the
+application has changed since seeding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from terp_seed.bookkeeping import ledger
+from terp_seed.schema import metadata
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which seeded rows an operation is about: one revision's, one run's, or one table's."""
+
+    revision: str | None = None
+    run_id: str | None = None
+    tables: tuple[str, ...] | None = None
+
+    def where(self, alias: sa.TableClause | sa.Table = ledger) -> sa.ColumnElement[bool]:
+        clauses: list[sa.ColumnElement[bool]] = []
+        if self.revision is not None:
+            clauses.append(alias.c.revision == self.revision)
+        if self.run_id is not None:
+            clauses.append(alias.c.run_id == self.run_id)
+        if self.tables is not None:
+            clauses.append(alias.c.table_name.in_(self.tables))
+        if not clauses:
+            raise ValueError("a ledger scope needs a revision, a run id or tables")
+        return sa.and_(*clauses)
+
+    def describe(self) -> str:
+        parts = []
+        if self.revision is not None:
+            parts.append(f"revision {self.revision}")
+        if self.run_id is not None:
+            parts.append(f"run {self.run_id}")
+        if self.tables is not None:
+            parts.append(f"tables {', '.join(self.tables)}")
+        return ", ".join(parts)
+
+
+def checksum_columns(table: sa.Table) -> list[sa.Column[object]]:
+    """Columns that count for "changed since seeding": all but ON UPDATE timestamps."""
+    return [c for c in table.columns if c.name not in ("updatedAt", "updated_at")]
+
+
+def checksum_expr(conn: sa.Connection, table: sa.Table | sa.Alias) -> sa.ColumnElement[str]:
+    """SQL for a row's checksum, computed by the database on the stored row."""
+    base = table.element if isinstance(table, sa.Alias) else table
+    cols = [table.c[c.name] for c in checksum_columns(base)]  # type: ignore[union-attr]
+    if conn.dialect.name == "sqlite":
+        return sa.func.terp_seed_md5(*cols)
+    parts = [sa.func.coalesce(sa.cast(c, sa.String), sa.literal("\\N")) for c in cols]
+    return sa.func.md5(sa.func.concat_ws(sa.literal("\x1f"), *parts))
+
+
+def record_range(
+    conn: sa.Connection, run_id: str, revision: str | None, table: str, first: int, last: int
+) -> int:
+    """Record rows ``first..last`` of ``table`` as seeded; returns how many were recorded."""
+    t = metadata.tables[table]
+    select = sa.select(
+        sa.literal(run_id),
+        sa.literal(revision, sa.String),
+        sa.literal(table),
+        t.c.id,
+        checksum_expr(conn, t),
+    ).where(t.c.id.between(first, last))
+    stmt = ledger.insert().from_select(
+        ["run_id", "revision", "table_name", "row_pk", "checksum"], select
+    )
+    return conn.execute(stmt).rowcount
+
+
+def record_rows(
+    conn: sa.Connection, run_id: str, revision: str | None, table: str, ids: Sequence[int]
+) -> None:
+    """Record explicit rows (offline mode and restores); checksums computed by the database."""
+    t = metadata.tables[table]
+    for start in range(0, len(ids), 1000):
+        chunk = list(ids[start : start + 1000])
+        select = sa.select(
+            sa.literal(run_id),
+            sa.literal(revision, sa.String),
+            sa.literal(table),
+            t.c.id,
+            checksum_expr(conn, t),
+        ).where(t.c.id.in_(chunk))
+        conn.execute(
+            ledger.insert().from_select(
+                ["run_id", "revision", "table_name", "row_pk", "checksum"], select
+            )
+        )
+
+
+def counts(conn: sa.Connection, scope: Scope) -> dict[str, int]:
+    """Ledger rows per table within ``scope``."""
+    rows = conn.execute(
+        sa.select(ledger.c.table_name, sa.func.count())
+        .where(scope.where())
+        .group_by(ledger.c.table_name)
+    )
+    return {str(t): int(n) for t, n in rows}
+
+
+def seeded_ids(conn: sa.Connection, scope: Scope, table: str) -> sa.Select[tuple[int]]:
+    """A subquery of the primary keys of ``table`` that ``scope`` seeded."""
+    return sa.select(ledger.c.row_pk).where(scope.where(), ledger.c.table_name == table)
+
+
+def forget(conn: sa.Connection, scope: Scope, tables: Iterable[str] | None = None) -> int:
+    """Delete ledger rows within ``scope`` (after their data rows are gone)."""
+    where = scope.where()
+    if tables is not None:
+        where = sa.and_(where, ledger.c.table_name.in_(list(tables)))
+    return conn.execute(ledger.delete().where(where)).rowcount

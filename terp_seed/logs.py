@@ -1,0 +1,90 @@
+"""Structured JSON logging: the formatter and rotating file handler named in ``alembic.ini``.
+
+Run context (run id, revision, environment) is attached to every record through
+:func:`bind`, and anything that looks like a secret is scrubbed before a line is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import logging.handlers
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
+
+_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
+    "terp_seed_log_context", default={}
+)
+_SECRET_PATTERNS = (
+    re.compile(r"(://[^:/@\s]*:)[^@\s]*@"),
+    re.compile(r"((?:password|passwd|pwd|mask_key|TERP_SEED_MASK_KEY)\s*[=:]\s*)\S+", re.I),
+)
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Never write ``value`` to a log line (used for the masking key)."""
+    if value:
+        _secrets.add(value)
+
+
+def scrub(text: str) -> str:
+    """Replace passwords and registered secrets in ``text`` with ``***``."""
+    text = _SECRET_PATTERNS[0].sub(r"\1***@", text)
+    text = _SECRET_PATTERNS[1].sub(r"\1***", text)
+    for secret in _secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+@contextlib.contextmanager
+def bind(**fields: Any) -> Iterator[None]:
+    """Attach ``fields`` (run_id, revision, environment, ...) to every record logged inside."""
+    token = _context.set({**_context.get(), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class JsonFormatter(_BaseJsonFormatter):
+    """JSON lines with the bound run context; secrets scrubbed."""
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_data, record, message_dict)
+        log_data.setdefault("timestamp", self.formatTime(record))
+        log_data["level"] = record.levelname
+        log_data["logger"] = record.name
+        for key, value in _context.get().items():
+            log_data.setdefault(key, value)
+        for key in ("asctime", "levelname", "name"):
+            log_data.pop(key, None)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+
+class RotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Rotating log file (10 MB x 5) that creates its directory, or quietly does nothing when
+    the directory cannot be created (a read-only checkout must not stop a deploy)."""
+
+    def __init__(self, filename: str, max_bytes: int = 10_000_000, backups: int = 5) -> None:
+        filename = os.environ.get("TERP_SEED_LOG_FILE", filename)
+        try:
+            os.makedirs(os.path.dirname(filename) or ".", exist_ok=True)
+            super().__init__(filename, maxBytes=max_bytes, backupCount=backups, delay=True)
+            self._disabled = False
+        except OSError:
+            logging.Handler.__init__(self)
+            self._disabled = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self._disabled:
+            super().emit(record)

@@ -1,0 +1,173 @@
+"""Rollback that can only remove what a seed inserted.
+
+The rows to delete are the ledger's rows within a :class:`~terp_seed.ledger.Scope`. Before
+anything is deleted, rollback looks for rows the seed did not insert that reference the rows it
+would delete (through real foreign keys and through TERP's application-level references) and
+refuses, listing them; and for seeded rows the application has changed since (checksum). Then
+it deletes children before parents, checks every count, and forgets the ledger rows, all in the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from terp_seed import ledger as ledger_mod
+from terp_seed.bookkeeping import ledger
+from terp_seed.errors import RollbackRefused, SeedStepFailed
+from terp_seed.ledger import Scope, checksum_expr, seeded_ids
+from terp_seed.schema import TERP_TABLES, metadata, relations
+
+log = logging.getLogger(__name__)
+SAMPLE = 20
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A row the seed did not insert that references a row rollback would delete."""
+
+    table: str
+    key: int
+    column: str
+    references: str
+
+    def describe(self) -> str:
+        return f"{self.table} id={self.key} ({self.column} -> {self.references})"
+
+
+@dataclass
+class RollbackPlan:
+    """What a rollback would do: rows per table, and what stands in its way."""
+
+    scope: Scope
+    counts: dict[str, int]
+    present: dict[str, int]
+    blockers: list[Blocker] = field(default_factory=list)
+    modified: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> list[str]:
+        """Tables to delete from, children before parents."""
+        return [t for t in reversed(TERP_TABLES) if self.counts.get(t)]
+
+    @property
+    def missing(self) -> dict[str, int]:
+        """Seeded rows that are already gone (deleted by someone else)."""
+        return {t: n - self.present.get(t, 0) for t, n in self.counts.items() if n > self.present.get(t, 0)}
+
+
+def plan_rollback(conn: sa.Connection, scope: Scope) -> RollbackPlan:
+    """Inspect what rolling back ``scope`` would delete; changes nothing."""
+    counts = ledger_mod.counts(conn, scope)
+    present = {t: _present(conn, scope, t) for t in counts if t in metadata.tables}
+    plan = RollbackPlan(scope, counts, present)
+    for rel in relations():
+        if not counts.get(rel.parent_table) or rel.child_table not in metadata.tables:
+            continue
+        plan.blockers.extend(_blockers(conn, scope, rel.child_table, rel.child_column,
+                                       rel.parent_table, rel.parent_column))  # fmt: skip
+    for table in plan.tables:
+        changed = _modified(conn, scope, table)
+        if changed:
+            plan.modified[table] = changed
+    return plan
+
+
+def execute_rollback(
+    conn: sa.Connection,
+    plan: RollbackPlan,
+    *,
+    allow_modified: bool,
+    before_delete: Callable[[RollbackPlan], None] | None = None,
+) -> dict[str, int]:
+    """Delete the rows of ``plan`` (children first) and their ledger rows; return counts.
+
+    Refuses with :class:`RollbackRefused` when rows the seed did not insert reference the rows,
+    or when seeded rows were changed since seeding and ``allow_modified`` is false. The caller
+    owns the transaction: on any error nothing is deleted.
+    """
+    if plan.blockers:
+        shown = "; ".join(b.describe() for b in plan.blockers[:SAMPLE])
+        more = f" (+{len(plan.blockers) - SAMPLE} more)" if len(plan.blockers) > SAMPLE else ""
+        raise RollbackRefused(
+            f"rollback of {plan.scope.describe()} refused: {len(plan.blockers)} row(s) the seed "
+            f"did not insert reference seeded rows: {shown}{more}; delete or re-point those rows "
+            "first (docs/rollback.md)",
+            plan.blockers,
+        )
+    if plan.modified and not allow_modified:
+        shown = "; ".join(f"{t} id={','.join(map(str, ids[:5]))}" for t, ids in plan.modified.items())
+        raise RollbackRefused(
+            f"rollback of {plan.scope.describe()} refused: seeded rows were changed since "
+            f"seeding ({shown}); review them, then re-run with -x include_modified=1 "
+            "(they are backed up first)",
+            [(t, i) for t, ids in plan.modified.items() for i in ids],
+        )
+    for table, n in plan.missing.items():
+        log.warning("%d seeded row(s) of %s are already gone; skipping them", n, table,
+                    extra={"table": table, "rows": n})  # fmt: skip
+    if before_delete is not None:
+        before_delete(plan)
+    deleted: dict[str, int] = {}
+    for table in plan.tables:
+        t = metadata.tables[table]
+        ids = seeded_ids(conn, plan.scope, table)
+        for col in _self_refs(table):  # break links inside the set before deleting it
+            conn.execute(t.update().where(t.c.id.in_(ids)).values({col: None}))
+        n = conn.execute(t.delete().where(t.c.id.in_(ids))).rowcount
+        if n != plan.present.get(table, 0):
+            raise SeedStepFailed(
+                f"rollback of {plan.scope.describe()}: deleted {n} rows of {table}, expected "
+                f"{plan.present.get(table, 0)}; nothing was changed (transaction rolled back)"
+            )
+        deleted[table] = n
+    ledger_mod.forget(conn, plan.scope)
+    return deleted
+
+
+def _present(conn: sa.Connection, scope: Scope, table: str) -> int:
+    t = metadata.tables[table]
+    q = sa.select(sa.func.count()).select_from(t).where(t.c.id.in_(seeded_ids(conn, scope, table)))
+    return int(conn.execute(q).scalar_one())
+
+
+def _self_refs(table: str) -> list[str]:
+    return [r.child_column for r in relations() if r.child_table == table == r.parent_table]
+
+
+def _blockers(
+    conn: sa.Connection, scope: Scope, child: str, column: str, parent: str, parent_col: str
+) -> list[Blocker]:
+    c, p = metadata.tables[child], metadata.tables[parent]
+    seeded_parent = seeded_ids(conn, scope, parent)
+    if parent_col == "id":
+        target = c.c[column].in_(seeded_parent)
+    else:
+        names = sa.select(p.c[parent_col]).where(p.c.id.in_(seeded_parent))
+        # a name another (unseeded) parent row also carries still resolves after rollback
+        kept = sa.select(p.c[parent_col]).where(p.c.id.not_in(seeded_ids(conn, scope, parent)))
+        target = sa.and_(c.c[column].in_(names), c.c[column].not_in(kept))
+    q = (
+        sa.select(c.c.id)
+        .where(target, c.c.id.not_in(seeded_ids(conn, scope, child)))
+        .order_by(c.c.id)
+        .limit(SAMPLE * 5)
+    )
+    ref = f"{parent}.{parent_col}"
+    return [Blocker(child, int(i), column, ref) for (i,) in conn.execute(q)]
+
+
+def _modified(conn: sa.Connection, scope: Scope, table: str) -> list[int]:
+    t = metadata.tables[table]
+    q = (
+        sa.select(t.c.id)
+        .join(ledger, sa.and_(ledger.c.table_name == table, ledger.c.row_pk == t.c.id))
+        .where(scope.where(), ledger.c.checksum.is_not(None),
+               ledger.c.checksum != checksum_expr(conn, t))  # fmt: skip
+        .order_by(t.c.id)
+    )
+    return [int(i) for (i,) in conn.execute(q)]

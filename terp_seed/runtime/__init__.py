@@ -1,0 +1,1 @@
+"""The seed run's machinery: options, lock, schema gate, environment policy, the env entry."""

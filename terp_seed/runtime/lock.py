@@ -1,0 +1,172 @@
+"""The seed lock: one seed run per database at a time.
+
+MySQL/MariaDB: ``GET_LOCK`` on a dedicated connection that is really closed afterwards. The
+lock belongs to that session, so a killed process frees it and no stale lock can exist.
+SQLite: an exclusive ``flock`` on ``<database file>.lock``, freed by the OS when the process
+dies; the holder writes who it is into the file so that a waiter can name it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import getpass
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from terp_seed.database import database_name, is_mysql
+from terp_seed.errors import LockTimeout
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds the lock, as far as the database can tell."""
+
+    kind: str  # "connection" (MySQL session id) or "pid" (SQLite lock file)
+    ident: int
+    user: str
+    host: str
+    seconds: float
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.ident} ({self.user}@{self.host}), held for {self.seconds:.0f}s"
+
+
+def lock_name(engine: Engine) -> str:
+    """The lock's name, derived from the database name (MySQL names are at most 64 chars)."""
+    return f"terp_seed:{database_name(engine.url)}"[:64]
+
+
+@contextlib.contextmanager
+def seed_lock(engine: Engine, timeout: float) -> Iterator[str]:
+    """Hold the seed lock for the block; raise :class:`LockTimeout` naming the holder."""
+    if is_mysql(engine):
+        with _mysql_lock(engine, timeout) as name:
+            yield name
+    else:
+        with _file_lock(engine, timeout) as name:
+            yield name
+
+
+def current_holder(engine: Engine) -> LockHolder | None:
+    """Who holds the lock now, or ``None`` when it is free."""
+    if is_mysql(engine):
+        with engine.connect() as conn:
+            return _mysql_holder(conn, lock_name(engine))
+    path = _lock_path(engine)
+    if path is None or not os.path.exists(path):
+        return None
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _file_holder(path)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
+@contextlib.contextmanager
+def _mysql_lock(engine: Engine, timeout: float) -> Iterator[str]:
+    name = lock_name(engine)
+    conn = engine.connect()  # NullPool: close() really ends the session and frees the lock
+    try:
+        got = conn.execute(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": timeout}).scalar()
+        conn.commit()
+        if got != 1:
+            holder = _mysql_holder(conn, name)
+            who = holder.describe() if holder else "a session that has since ended"
+            raise LockTimeout(
+                f"seed lock {name!r} is held by {who}; waited {timeout:g}s. Wait for that run "
+                "to finish, raise -x lock_timeout, or see `terp-seed lock`",
+                holder=holder.__dict__ if holder else None,
+            )
+        try:
+            yield name
+        finally:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+    finally:
+        conn.close()
+
+
+def _mysql_holder(conn: sa.Connection, name: str) -> LockHolder | None:
+    cid = conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar()
+    if cid is None:
+        return None
+    row = conn.execute(
+        sa.text(
+            "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"
+        ),
+        {"id": cid},
+    ).first()
+    if row is None:
+        return LockHolder("connection", int(cid), "?", "?", 0.0)
+    # The holder's lock connection runs nothing after GET_LOCK, so TIME is how long it held it.
+    return LockHolder("connection", int(cid), str(row[0]), str(row[1]), float(row[2] or 0))
+
+
+def _lock_path(engine: Engine) -> str | None:
+    db = engine.url.database
+    if not db or db == ":memory:":
+        return None
+    return os.path.abspath(db) + ".lock"
+
+
+@contextlib.contextmanager
+def _file_lock(engine: Engine, timeout: float) -> Iterator[str]:
+    path = _lock_path(engine)
+    if path is None:  # an in-memory database belongs to this process alone
+        yield "memory"
+        return
+    handle = open(path, "a+")  # noqa: SIM115 - held open for the whole block
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _file_holder(path)
+                    who = holder.describe() if holder else "another process"
+                    raise LockTimeout(
+                        f"seed lock {path!r} is held by {who}; waited {timeout:g}s. Wait for "
+                        "that run to finish, raise -x lock_timeout, or see `terp-seed lock`",
+                        holder=holder.__dict__ if holder else None,
+                    ) from None
+                time.sleep(0.05)
+        handle.seek(0)
+        handle.truncate()
+        info = {"pid": os.getpid(), "user": getpass.getuser(), "host": socket.gethostname(),
+                "since": time.time()}  # fmt: skip
+        handle.write(json.dumps(info))
+        handle.flush()
+        try:
+            yield path
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+def _file_holder(path: str) -> LockHolder | None:
+    try:
+        with open(path) as handle:
+            info = json.loads(handle.read() or "{}")
+    except (OSError, ValueError):
+        return None
+    if not info:
+        return None
+    return LockHolder(
+        "pid",
+        int(info["pid"]), str(info["user"]), str(info["host"]), time.time() - float(info["since"])
+    )

@@ -1,0 +1,139 @@
+"""Run options: the ``-x key=value`` arguments (and their environment fallbacks), validated in
+one place into an immutable :class:`RunOptions`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from terp_seed.errors import ConfigError
+from terp_seed.schema import metadata
+from terp_seed.sizes import Size, parse_size
+
+ENVIRONMENTS = ("dev", "test", "staging", "production")
+ENV_VAR = "TERP_ENV"
+DEFAULT_SEED = 20260101
+DEFAULT_LOCK_TIMEOUT = 60.0
+DRIFT_MODES = ("strict", "warn")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+# key -> one-line description; the reference docs are checked against this table.
+OPTION_HELP: dict[str, str] = {
+    "env": "environment: dev, test, staging or production (default: $TERP_ENV, else dev)",
+    "size": "small, medium, large, xl, or a number of clients (default medium)",
+    "seed": f"integer that drives every generator (default {DEFAULT_SEED})",
+    "tables": "comma-separated table names to limit the run to (default: all)",
+    "dry_run": "1 to run in a transaction that is rolled back and report what would change",
+    "confirm": "the database name, confirming a destructive step outside dev",
+    "lock_timeout": f"seconds to wait for the seed lock (default {DEFAULT_LOCK_TIMEOUT:g})",
+    "drift": "strict (default) stops on breaking drift; warn continues (dev and test only)",
+    "include_modified": "1 lets a rollback outside dev delete rows changed since seeding",
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a run was asked to do, validated."""
+
+    env: str = "dev"
+    size: Size = field(default_factory=lambda: parse_size("medium"))
+    seed: int = DEFAULT_SEED
+    tables: tuple[str, ...] | None = None
+    dry_run: bool = False
+    confirm: str | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    drift: str = "strict"
+    include_modified: bool = False
+
+
+def parse_bool(key: str, value: str) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off``; anything else is a :class:`ConfigError`."""
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"-x {key}={value!r} is not valid: use 1 or 0")
+
+
+def parse_env(value: str) -> str:
+    """Validate an environment name."""
+    text = value.strip().lower()
+    if text not in ENVIRONMENTS:
+        raise ConfigError(
+            f"environment {value!r} is not valid: use one of {', '.join(ENVIRONMENTS)}"
+        )
+    return text
+
+
+def parse_tables(value: str) -> tuple[str, ...]:
+    """Validate a comma-separated list of TERP table names."""
+    names = tuple(t.strip() for t in value.split(",") if t.strip())
+    unknown = [t for t in names if t not in metadata.tables]
+    if not names or unknown:
+        raise ConfigError(
+            f"tables {', '.join(unknown) or repr(value)} not known: use names from "
+            f"{', '.join(sorted(metadata.tables))}"
+        )
+    return names
+
+
+def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = None) -> RunOptions:
+    """Validate ``-x`` arguments; ``TERP_ENV`` supplies ``env`` when ``-x env`` is absent."""
+    environ = os.environ if environ is None else environ
+    unknown = sorted(set(xargs) - set(OPTION_HELP))
+    if unknown:
+        raise ConfigError(
+            f"unknown -x option {unknown[0]!r}: accepted keys are {', '.join(OPTION_HELP)}"
+        )
+    kw: dict[str, object] = {}
+    env = xargs.get("env", environ.get(ENV_VAR) or "dev")
+    kw["env"] = parse_env(env)
+    if "size" in xargs:
+        kw["size"] = parse_size(xargs["size"])
+    if "seed" in xargs:
+        kw["seed"] = _parse_int("seed", xargs["seed"], minimum=0)
+    if "tables" in xargs:
+        kw["tables"] = parse_tables(xargs["tables"])
+    if "dry_run" in xargs:
+        kw["dry_run"] = parse_bool("dry_run", xargs["dry_run"])
+    if "include_modified" in xargs:
+        kw["include_modified"] = parse_bool("include_modified", xargs["include_modified"])
+    if "confirm" in xargs:
+        kw["confirm"] = xargs["confirm"]
+    if "lock_timeout" in xargs:
+        kw["lock_timeout"] = _parse_float("lock_timeout", xargs["lock_timeout"])
+    if "drift" in xargs:
+        drift = xargs["drift"].strip().lower()
+        if drift not in DRIFT_MODES:
+            raise ConfigError(f"-x drift={xargs['drift']!r} is not valid: use strict or warn")
+        kw["drift"] = drift
+    options = RunOptions(**kw)  # type: ignore[arg-type]
+    if options.drift == "warn" and options.env in ("staging", "production"):
+        raise ConfigError(
+            f"-x drift=warn is refused in {options.env}: fix the schema drift instead "
+            "(alembic upgrade head), or run in dev"
+        )
+    return options
+
+
+def _parse_int(key: str, value: str, minimum: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(f"-x {key}={value!r} is not valid: use a whole number >= {minimum}")
+    return number
+
+
+def _parse_float(key: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not (0 <= number <= 86400):
+        raise ConfigError(f"-x {key}={value!r} is not valid: use seconds from 0 to 86400")
+    return number

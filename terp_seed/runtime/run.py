@@ -1,0 +1,137 @@
+"""One seed run: its options, its identity, its connection, and what each step did."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import URL
+
+from terp_seed import output
+from terp_seed.database import database_name
+from terp_seed.errors import ConfirmationRequired
+from terp_seed.factories.base import Gen, IdAllocator, Parents
+from terp_seed.loading import ChunkCheckFn
+from terp_seed.runtime.options import RunOptions
+
+
+def new_run_id() -> str:
+    """A run id: sortable by time, unique (``20261125T201642-1a2b3c4d``)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class StepResult:
+    """What one revision step (or ad-hoc step) did, for the audit trail and the summary."""
+
+    revision: str | None
+    direction: str
+    outcome: str = "running"
+    rows: dict[str, int] = field(default_factory=dict)
+    detail: str | None = None
+    started_at: datetime = field(default_factory=utcnow)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def duration_ms(self) -> int:
+        return int((time.monotonic() - self.started) * 1000)
+
+
+@dataclass
+class SeedRun:
+    """State shared by the env, the seed revisions and the audit hook for one invocation."""
+
+    options: RunOptions
+    url: URL
+    run_id: str = field(default_factory=new_run_id)
+    offline: bool = False
+    interactive: bool = False
+    context: MigrationContext | None = None
+    connection: sa.Connection | None = None
+    results: list[StepResult] = field(default_factory=list)
+    chunk_check: ChunkCheckFn | None = None
+    _confirmed: bool = False
+    _gen: Gen | None = None
+
+    @property
+    def db_name(self) -> str:
+        return database_name(self.url)
+
+    @property
+    def current(self) -> StepResult | None:
+        return self.results[-1] if self.results else None
+
+    def begin_step(self, revision: str | None, direction: str) -> StepResult:
+        result = StepResult(revision, direction)
+        self.results.append(result)
+        return result
+
+    def execute(self, stmt: sa.Executable) -> Any:
+        """Run ``stmt`` on the run's connection, or render it as SQL in offline mode."""
+        if self.connection is not None:
+            return self.connection.execute(stmt)
+        assert self.context is not None, "offline run without a migration context"
+        return self.context.execute(stmt)
+
+    def gen(self) -> Gen:
+        """The generation context: one per run, so parent caches and ids carry across steps."""
+        if self._gen is None or self.connection is not None:
+            self._gen = Gen(
+                seed=self.options.seed,
+                size=self.options.size,
+                ids=IdAllocator(self.connection),
+                parents=Parents(self.connection),
+            )
+        return self._gen
+
+    def confirm_destructive(self, action: str) -> None:
+        """Outside dev, require the database name: typed at a prompt or ``-x confirm=``."""
+        if self.options.env == "dev" or self._confirmed or self.offline:
+            return
+        if self.options.confirm is not None:
+            if self.options.confirm != self.db_name:
+                raise ConfirmationRequired(
+                    f"{action} in {self.options.env}: -x confirm={self.options.confirm!r} does "
+                    f"not match the database name {self.db_name!r}; nothing was changed"
+                )
+        elif self.interactive:
+            answer = output.ask(
+                f"{action} in {self.options.env} on database {self.db_name!r}. "
+                "Type the database name to go on: "
+            )
+            if answer != self.db_name:
+                raise ConfirmationRequired(
+                    f"{action} not confirmed (typed {answer!r}, expected {self.db_name!r}); "
+                    "nothing was changed"
+                )
+        else:
+            raise ConfirmationRequired(
+                f"{action} in {self.options.env} needs confirmation: pass -x confirm="
+                f"{self.db_name} (CLI: --confirm {self.db_name}); nothing was changed"
+            )
+        self._confirmed = True
+
+    def audit_identity(self) -> dict[str, Any]:
+        """Who ran this: database user, OS user and host (never a password)."""
+        try:
+            os_user = getpass.getuser()
+        except Exception:  # pragma: no cover - no user database in some containers
+            os_user = "?"
+        return {
+            "db_user": self.url.username or ("sqlite" if self.url.get_backend_name() == "sqlite"
+                                             else None),
+            "os_user": os_user,
+            "host": socket.gethostname(),
+        }  # fmt: skip

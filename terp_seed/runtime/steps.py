@@ -1,0 +1,129 @@
+"""What a seed step does: load a plan's rows with provenance, or remove exactly them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+
+from terp_seed import ledger
+from terp_seed.bookkeeping import ledger as ledger_table
+from terp_seed.factories.base import Gen, Row
+from terp_seed.factories.registry import FACTORIES
+from terp_seed.ledger import Scope
+from terp_seed.loading import Loader
+from terp_seed.plan import SeedPlan
+from terp_seed.progress import Progress
+from terp_seed.rollback import execute_rollback, plan_rollback
+from terp_seed.runtime.run import SeedRun
+from terp_seed.schema import TERP_TABLES, metadata
+
+log = logging.getLogger(__name__)
+
+
+def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
+    """Upgrade: insert the plan's rows and record them, or skip as the policy says."""
+    result = run.begin_step(plan.revision, "upgrade")
+    if run.options.env not in plan.environments:
+        result.outcome = "skipped-by-policy"
+        result.detail = (
+            f"{plan.revision} inserts nothing in {run.options.env}: it runs in "
+            f"{', '.join(sorted(plan.environments))} only"
+        )
+        log.warning(result.detail, extra={"revision": plan.revision, "outcome": result.outcome})
+        return
+    if run.connection is not None:
+        existing = ledger.counts(run.connection, Scope(revision=plan.revision))
+        if existing:
+            result.outcome = "adopted"
+            result.rows = {t: 0 for t in existing}
+            result.detail = (
+                f"rows of {plan.revision} are already in the database ({sum(existing.values())} "
+                "ledger rows); adopted them, inserted nothing"
+            )
+            log.warning(result.detail, extra={"revision": plan.revision})
+            return
+    result.rows = load_steps(run, plan.revision, plan.steps)
+
+
+def load_steps(run: SeedRun, revision: str | None, steps: tuple[object, ...] | list[object]) -> dict[str, int]:
+    """Run each step's factory through one loader; return rows inserted per table."""
+    gen = run.gen()
+    chosen = run.options.tables
+    expected: dict[str, int] = {}
+    work = []
+    for step in steps:
+        spec = FACTORIES[step.factory]  # type: ignore[attr-defined]
+        if chosen is not None and not set(spec.writes) & set(chosen):
+            continue
+        count = step.count if step.count is not None else run.options.size.count(spec.table)  # type: ignore[attr-defined]
+        expected[spec.table] = expected.get(spec.table, 0) + count
+        work.append((spec, count))
+    loader = Loader(
+        run.execute,
+        conn=run.connection,
+        run_id=run.run_id,
+        revision=revision,
+        progress=Progress(expected),
+        check=run.chunk_check,
+    )
+    for spec, count in work:
+        loader.load(_remembering(gen, spec.fn(gen, count)))
+    return loader.counts
+
+
+def _remembering(gen: Gen, stream: Iterator[tuple[str, Row]]) -> Iterator[tuple[str, Row]]:
+    for table, row in stream:
+        gen.parents.remember(table, row)
+        yield table, row
+
+
+def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
+    """Downgrade: delete exactly the rows the plan's upgrade inserted."""
+    result = run.begin_step(plan.revision, "downgrade")
+    if plan.strategy == "none":
+        result.outcome = "kept"
+        result.detail = f"{plan.revision} keeps its rows on downgrade (strategy none)"
+        log.warning(result.detail, extra={"revision": plan.revision})
+        return
+    scope = Scope(revision=plan.revision)
+    if run.connection is None:
+        _render_offline_delete(run, scope, plan.tables)
+        result.outcome = "applied"
+        return
+    result.rows = {t: -n for t, n in remove(run, scope, f"downgrade of {plan.revision}").items()}
+    result.outcome = "rolled back" if result.rows else "nothing-to-remove"
+
+
+def remove(run: SeedRun, scope: Scope, action: str) -> dict[str, int]:
+    """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete."""
+    from terp_seed.backup import write_backup
+
+    assert run.connection is not None
+    conn = run.connection
+    rp = plan_rollback(conn, scope)
+    if not rp.counts:
+        return {}
+    if run.options.dry_run:
+        return dict(rp.present)
+    run.confirm_destructive(action)
+    allow_modified = run.options.env == "dev" or run.options.include_modified
+    for table, ids in rp.modified.items():
+        log.warning("%d seeded row(s) of %s changed since seeding: %s", len(ids), table,
+                    ids[:10], extra={"table": table})  # fmt: skip
+
+    def backup(plan: object) -> None:
+        if run.options.env != "dev":
+            path = write_backup(conn, run, scope)
+            log.warning("backed up the rows to delete to %s", path, extra={"backup": path})
+
+    return execute_rollback(conn, rp, allow_modified=allow_modified, before_delete=backup)
+
+
+def _render_offline_delete(run: SeedRun, scope: Scope, tables: tuple[str, ...]) -> None:
+    for table in [t for t in reversed(TERP_TABLES) if t in tables]:
+        t = metadata.tables[table]
+        ids = sa.select(ledger_table.c.row_pk).where(scope.where(), ledger_table.c.table_name == table)
+        run.execute(t.delete().where(t.c.id.in_(ids)))
+    run.execute(ledger_table.delete().where(scope.where()))
