@@ -1,0 +1,1 @@
+"""Test helpers for terp-seed and for projects that test against it."""
