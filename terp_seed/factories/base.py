@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from faker import Faker
 
 from terp_seed.factories.cannabis import make_faker
+from terp_seed.factories.pools import Pools
 from terp_seed.schema import metadata
 from terp_seed.sizes import Size
 
@@ -69,8 +70,14 @@ class Parents:
             q = q.where(t.c.deleted_at.is_(None))
         return [tuple(r) for r in self._conn.execute(q)]
 
-    def column(self, table: str, column: str) -> list[Any]:
-        return [r[0] for r in self.rows(table, [column])]
+    def column(self, table: str, column: str, prefix: str | None = None) -> list[Any]:
+        """One column of ``table`` (optionally only values starting with ``prefix``)."""
+        if self._conn is None or prefix is None:
+            values = [r[0] for r in self.rows(table, [column])]
+            return [v for v in values if prefix is None or str(v).startswith(prefix)]
+        t = metadata.tables[table]
+        q = sa.select(t.c[column]).where(t.c[column].startswith(prefix, autoescape=True))
+        return [r[0] for r in self._conn.execute(q)]
 
 
 @dataclass
@@ -82,6 +89,35 @@ class Gen:
     ids: IdAllocator
     parents: Parents
     _fakers: dict[str, Faker] = field(default_factory=dict)
+    _pools: Pools | None = None
+    _sequences: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    @property
+    def pools(self) -> Pools:
+        """Value pools for this run, built once from the run seed."""
+        if self._pools is None:
+            self._pools = Pools.build(self.subseed("pools"))
+        return self._pools
+
+    def next_code(self, table: str, column: str, prefix: str, width: int) -> str:
+        """``prefix`` + the next zero-padded number after the highest existing one.
+
+        On an empty table the numbers start at 1, so codes are deterministic; on a table with
+        rows (seeded or not) they continue after the largest, so they stay unique.
+        """
+        key = (table, column, prefix)
+        if key not in self._sequences:
+            self._sequences[key] = self._max_code(table, column, prefix)
+        self._sequences[key] += 1
+        return f"{prefix}{self._sequences[key]:0{width}d}"
+
+    def _max_code(self, table: str, column: str, prefix: str) -> int:
+        best = 0
+        for value in self.parents.column(table, column, prefix=prefix):
+            tail = str(value)[len(prefix) :]
+            if tail.isdigit():
+                best = max(best, int(tail))
+        return best
 
     def rng(self, table: str) -> random.Random:
         """A generator for ``table`` seeded from the run seed (never global state)."""

@@ -1,0 +1,36 @@
+"""Staff users and the distributor's bank accounts.
+
+Revision ID: 0002_staff_users
+Revises: 0001_reference_data
+Create Date: 2026-11-25
+
+Customer-like data: runs in dev, test and staging only; in production it inserts nothing and
+says so. Counts follow `-x size`; downgrade removes exactly the rows upgrade inserted.
+"""
+
+from __future__ import annotations
+
+from terp_seed.plan import CUSTOMER_ENVIRONMENTS, SeedPlan, load
+from terp_seed.runtime.run import SeedRun
+
+revision = "0002_staff_users"
+down_revision = "0001_reference_data"
+branch_labels = None
+depends_on = None
+
+plan = SeedPlan(
+    revision,
+    steps=[
+        load("users"),
+        load("bankAccounts"),
+    ],
+    environments=CUSTOMER_ENVIRONMENTS,
+)
+
+
+def upgrade(run: SeedRun) -> None:
+    plan.upgrade(run)
+
+
+def downgrade(run: SeedRun) -> None:
+    plan.downgrade(run)

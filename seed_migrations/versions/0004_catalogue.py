@@ -1,0 +1,36 @@
+"""Catalogue: brands and products.
+
+Revision ID: 0004_catalogue
+Revises: 0003_clients_suppliers
+Create Date: 2026-11-25
+
+Customer-like data: runs in dev, test and staging only; in production it inserts nothing and
+says so. Counts follow `-x size`; downgrade removes exactly the rows upgrade inserted.
+"""
+
+from __future__ import annotations
+
+from terp_seed.plan import CUSTOMER_ENVIRONMENTS, SeedPlan, load
+from terp_seed.runtime.run import SeedRun
+
+revision = "0004_catalogue"
+down_revision = "0003_clients_suppliers"
+branch_labels = None
+depends_on = None
+
+plan = SeedPlan(
+    revision,
+    steps=[
+        load("brands"),
+        load("products"),
+    ],
+    environments=CUSTOMER_ENVIRONMENTS,
+)
+
+
+def upgrade(run: SeedRun) -> None:
+    plan.upgrade(run)
+
+
+def downgrade(run: SeedRun) -> None:
+    plan.downgrade(run)

@@ -1,0 +1,38 @@
+"""Inventory: warehouse locations, calendar events, lots, batches and where they sit.
+
+Revision ID: 0005_inventory
+Revises: 0004_catalogue
+Create Date: 2026-11-25
+
+Customer-like data: runs in dev, test and staging only; in production it inserts nothing and
+says so. Counts follow `-x size`; downgrade removes exactly the rows upgrade inserted.
+"""
+
+from __future__ import annotations
+
+from terp_seed.plan import CUSTOMER_ENVIRONMENTS, SeedPlan, load
+from terp_seed.runtime.run import SeedRun
+
+revision = "0005_inventory"
+down_revision = "0004_catalogue"
+branch_labels = None
+depends_on = None
+
+plan = SeedPlan(
+    revision,
+    steps=[
+        load("locations"),
+        load("calendar_events"),
+        load("lots"),
+        load("batches"),
+    ],
+    environments=CUSTOMER_ENVIRONMENTS,
+)
+
+
+def upgrade(run: SeedRun) -> None:
+    plan.upgrade(run)
+
+
+def downgrade(run: SeedRun) -> None:
+    plan.downgrade(run)
