@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationInfo, MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy.engine import Engine
 
 from terp_seed.bookkeeping import audit
@@ -49,8 +49,12 @@ def write(conn: sa.Connection, run: SeedRun, result: StepResult) -> None:
         result.direction,
         result.revision or "ad-hoc",
         result.outcome,
-        extra={"revision": result.revision, "outcome": result.outcome, "rows": result.rows,
-               "duration_ms": result.duration_ms},  # fmt: skip
+        extra={
+            "revision": result.revision,
+            "outcome": result.outcome,
+            "rows": result.rows,
+            "duration_ms": result.duration_ms,
+        },
     )
 
 

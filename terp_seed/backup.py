@@ -42,7 +42,7 @@ def write_backup(conn: sa.Connection, run: SeedRun, scope: Scope) -> str:
     header = {
         "format": FORMAT,
         "database": run.db_name,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "run_id": run.run_id,
         "scope": scope.describe(),
         "rows": counts,

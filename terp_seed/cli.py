@@ -51,12 +51,22 @@ def _options(args: argparse.Namespace) -> RunOptions:
 def _add_common(p: argparse.ArgumentParser, *, writes: bool) -> None:
     p.add_argument("--env", help="dev, test, staging or production (default $TERP_ENV or dev)")
     if writes:
-        p.add_argument("--dry-run", action="store_true",
-                       help="do everything in a transaction that is rolled back")  # fmt: skip
-        p.add_argument("--confirm", metavar="DATABASE",
-                       help="the database name, confirming a destructive step outside dev")  # fmt: skip
-        p.add_argument("--lock-timeout", type=str, metavar="SECONDS",
-                       help="seconds to wait for the seed lock (default 60)")  # fmt: skip
+        p.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="do everything in a transaction that is rolled back",
+        )
+        p.add_argument(
+            "--confirm",
+            metavar="DATABASE",
+            help="the database name, confirming a destructive step outside dev",
+        )
+        p.add_argument(
+            "--lock-timeout",
+            type=str,
+            metavar="SECONDS",
+            help="seconds to wait for the seed lock (default 60)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,8 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--run", help="run id printed by `terp-seed seed`")
     group.add_argument("--revision", help="seed revision id")
     group.add_argument("--table", help="table (with the seeded rows that depend on it)")
-    p.add_argument("--include-modified", action="store_true",
-                   help="also delete rows changed since seeding (backed up first)")  # fmt: skip
+    p.add_argument(
+        "--include-modified",
+        action="store_true",
+        help="also delete rows changed since seeding (backed up first)",
+    )
     _add_common(p, writes=True)
     p.set_defaults(func=commands.rollback)
 

@@ -34,8 +34,11 @@ def status(args: argparse.Namespace) -> int:
         if cfg is not None:
             script = ScriptDirectory.from_config(cfg)
             heads = tuple(script.get_heads())
-            pending = [r.revision for r in script.iterate_revisions("heads", current or "base")
-                       if r.revision not in current]  # fmt: skip
+            pending = [
+                r.revision
+                for r in script.iterate_revisions("heads", current or "base")
+                if r.revision not in current
+            ]
             pending.reverse()
         tables = {}
         seeded = ledger_counts(conn) if LEDGER_TABLE in names else {}
@@ -45,8 +48,14 @@ def status(args: argparse.Namespace) -> int:
                 total = conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                 tables[table] = {"rows": int(total), "seeded": seeded.get(table, 0)}
         runs = audit.recent(conn, 5) if "terp_seed_audit" in names else []
-    data = {"database": redact(url), "current": list(current), "heads": list(heads),
-            "pending": pending, "tables": tables, "recent_runs": runs}  # fmt: skip
+    data = {
+        "database": redact(url),
+        "current": list(current),
+        "heads": list(heads),
+        "pending": pending,
+        "tables": tables,
+        "recent_runs": runs,
+    }
     if getattr(args, "json", False):
         print_json(data)
         return 0
@@ -57,8 +66,10 @@ def status(args: argparse.Namespace) -> int:
     for table, c in tables.items():
         output.say(f"{table:<20} {c['rows']:>10,} {c['seeded']:>10,}")
     for r in runs:
-        output.say(f"run {r['run_id']} {r['direction']} {r['revision'] or 'ad-hoc'} "
-                   f"{r['outcome']} ({r['environment']}, {r['ended_at']})")  # fmt: skip
+        output.say(
+            f"run {r['run_id']} {r['direction']} {r['revision'] or 'ad-hoc'} "
+            f"{r['outcome']} ({r['environment']}, {r['ended_at']})"
+        )
     return 0
 
 
@@ -106,12 +117,16 @@ def seed(args: argparse.Namespace) -> int:
     url = _url(args)
     with locked_session(options, url, _config(args), tables=_closure(args.table)) as run:
         assert run.connection is not None
-        steps = [Step(t, _count(args, t, options)) for t in _with_parents(run.connection, args.table)]
+        steps = [
+            Step(t, _count(args, t, options)) for t in _with_parents(run.connection, args.table)
+        ]
         result = run.begin_step(None, "seed")
         result.rows = load_steps(run, None, steps)
         result.outcome = "dry-run" if options.dry_run else "applied"
     verb = "would insert" if options.dry_run else "inserted"
-    output.say(f"run {run.run_id}: {verb} " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items()))
+    output.say(
+        f"run {run.run_id}: {verb} " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items())
+    )
     if not options.dry_run:
         output.say(f"roll it back with: terp-seed rollback --run {run.run_id}")
     return 0
@@ -165,7 +180,10 @@ def rollback(args: argparse.Namespace) -> int:
         result.rows = {t: -n for t, n in removed.items()}
         result.outcome = "dry-run" if options.dry_run else "rolled back"
     verb = "would delete" if options.dry_run else "deleted"
-    output.say(f"run {run.run_id}: {verb} " + (", ".join(f"{t} {n:,}" for t, n in removed.items()) or "nothing"))
+    output.say(
+        f"run {run.run_id}: {verb} "
+        + (", ".join(f"{t} {n:,}" for t, n in removed.items()) or "nothing")
+    )
     return 0
 
 
@@ -202,5 +220,7 @@ def restore(args: argparse.Namespace) -> int:
         result.rows = restore_backup(run.connection, run, args.file)
         result.detail = f"backup {args.file} (run {header.get('run_id')})"
         result.outcome = "dry-run" if options.dry_run else "restored"
-    output.say(f"restored {', '.join(f'{t} {n:,}' for t, n in result.rows.items())} from {args.file}")
+    output.say(
+        f"restored {', '.join(f'{t} {n:,}' for t, n in result.rows.items())} from {args.file}"
+    )
     return 0

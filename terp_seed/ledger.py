@@ -53,10 +53,9 @@ def checksum_columns(table: sa.Table) -> list[sa.Column[object]]:
     return [c for c in table.columns if c.name not in ("updatedAt", "updated_at")]
 
 
-def checksum_expr(conn: sa.Connection, table: sa.Table | sa.Alias) -> sa.ColumnElement[str]:
+def checksum_expr(conn: sa.Connection, table: sa.Table) -> sa.ColumnElement[str]:
     """SQL for a row's checksum, computed by the database on the stored row."""
-    base = table.element if isinstance(table, sa.Alias) else table
-    cols = [table.c[c.name] for c in checksum_columns(base)]  # type: ignore[union-attr]
+    cols = checksum_columns(table)
     if conn.dialect.name == "sqlite":
         return sa.func.terp_seed_md5(*cols)
     parts = [sa.func.coalesce(sa.cast(c, sa.String), sa.literal("\\N")) for c in cols]

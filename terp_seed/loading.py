@@ -89,15 +89,24 @@ class Loader:
             self._execute(t.insert().values(rows))
             self._execute(
                 ledger_table.insert().values(
-                    [{"run_id": self._run_id, "revision": self._revision, "table_name": table,
-                      "row_pk": r["id"], "checksum": None} for r in rows]  # fmt: skip
+                    [
+                        {
+                            "run_id": self._run_id,
+                            "revision": self._revision,
+                            "table_name": table,
+                            "row_pk": r["id"],
+                            "checksum": None,
+                        }
+                        for r in rows
+                    ]
                 )
             )
         else:
             self._conn.execute(t.insert(), rows)
             first, last = rows[0]["id"], rows[-1]["id"]
-            recorded = ledger.record_range(self._conn, self._run_id, self._revision, table,
-                                           first, last)  # fmt: skip
+            recorded = ledger.record_range(
+                self._conn, self._run_id, self._revision, table, first, last
+            )
             if recorded != len(rows) or last - first + 1 != len(rows):
                 raise SeedDataError(
                     f"ledger for {table} recorded {recorded} of {len(rows)} rows "

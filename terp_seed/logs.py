@@ -12,13 +12,14 @@ import logging
 import logging.handlers
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
-    "terp_seed_log_context", default={}
+_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "terp_seed_log_context", default=MappingProxyType({})
 )
 _SECRET_PATTERNS = (
     re.compile(r"(://[^:/@\s]*:)[^@\s]*@"),

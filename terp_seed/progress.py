@@ -16,8 +16,9 @@ class Progress:
     a ``progress`` event at most every ``interval`` seconds per table.
     """
 
-    def __init__(self, expected: dict[str, int], *, tty: bool | None = None,
-                 interval: float = 2.0) -> None:  # fmt: skip
+    def __init__(
+        self, expected: dict[str, int], *, tty: bool | None = None, interval: float = 2.0
+    ) -> None:
         self.expected = dict(expected)
         self.done: dict[str, int] = {}
         self._tty = sys.stderr.isatty() if tty is None else tty
@@ -45,6 +46,18 @@ class Progress:
             sys.stderr.flush()
         elif now - self._last.get(table, 0.0) >= self._interval or done >= total:
             self._last[table] = now
-            log.info("progress %s %d/%d rows (%.0f rows/s)", table, done, total, rate,
-                     extra={"event": "progress", "table": table, "rows": done, "total": total,
-                            "rate": round(rate), "eta_s": round(eta, 1)})  # fmt: skip
+            log.info(
+                "progress %s %d/%d rows (%.0f rows/s)",
+                table,
+                done,
+                total,
+                rate,
+                extra={
+                    "event": "progress",
+                    "table": table,
+                    "rows": done,
+                    "total": total,
+                    "rate": round(rate),
+                    "eta_s": round(eta, 1),
+                },
+            )

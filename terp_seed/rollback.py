@@ -57,7 +57,11 @@ class RollbackPlan:
     @property
     def missing(self) -> dict[str, int]:
         """Seeded rows that are already gone (deleted by someone else)."""
-        return {t: n - self.present.get(t, 0) for t, n in self.counts.items() if n > self.present.get(t, 0)}
+        return {
+            t: n - self.present.get(t, 0)
+            for t, n in self.counts.items()
+            if n > self.present.get(t, 0)
+        }
 
 
 def plan_rollback(conn: sa.Connection, scope: Scope) -> RollbackPlan:
@@ -68,8 +72,11 @@ def plan_rollback(conn: sa.Connection, scope: Scope) -> RollbackPlan:
     for rel in relations():
         if not counts.get(rel.parent_table) or rel.child_table not in metadata.tables:
             continue
-        plan.blockers.extend(_blockers(conn, scope, rel.child_table, rel.child_column,
-                                       rel.parent_table, rel.parent_column))  # fmt: skip
+        plan.blockers.extend(
+            _blockers(
+                conn, scope, rel.child_table, rel.child_column, rel.parent_table, rel.parent_column
+            )
+        )
     for table in plan.tables:
         changed = _modified(conn, scope, table)
         if changed:
@@ -100,7 +107,9 @@ def execute_rollback(
             plan.blockers,
         )
     if plan.modified and not allow_modified:
-        shown = "; ".join(f"{t} id={','.join(map(str, ids[:5]))}" for t, ids in plan.modified.items())
+        shown = "; ".join(
+            f"{t} id={','.join(map(str, ids[:5]))}" for t, ids in plan.modified.items()
+        )
         raise RollbackRefused(
             f"rollback of {plan.scope.describe()} refused: seeded rows were changed since "
             f"seeding ({shown}); review them, then re-run with -x include_modified=1 "
@@ -108,8 +117,12 @@ def execute_rollback(
             [(t, i) for t, ids in plan.modified.items() for i in ids],
         )
     for table, n in plan.missing.items():
-        log.warning("%d seeded row(s) of %s are already gone; skipping them", n, table,
-                    extra={"table": table, "rows": n})  # fmt: skip
+        log.warning(
+            "%d seeded row(s) of %s are already gone; skipping them",
+            n,
+            table,
+            extra={"table": table, "rows": n},
+        )
     if before_delete is not None:
         before_delete(plan)
     deleted: dict[str, int] = {}
@@ -144,6 +157,7 @@ def _blockers(
 ) -> list[Blocker]:
     c, p = metadata.tables[child], metadata.tables[parent]
     seeded_parent = seeded_ids(conn, scope, parent)
+    target: sa.ColumnElement[bool]
     if parent_col == "id":
         target = c.c[column].in_(seeded_parent)
     else:
@@ -166,8 +180,11 @@ def _modified(conn: sa.Connection, scope: Scope, table: str) -> list[int]:
     q = (
         sa.select(t.c.id)
         .join(ledger, sa.and_(ledger.c.table_name == table, ledger.c.row_pk == t.c.id))
-        .where(scope.where(), ledger.c.checksum.is_not(None),
-               ledger.c.checksum != checksum_expr(conn, t))  # fmt: skip
+        .where(
+            scope.where(),
+            ledger.c.checksum.is_not(None),
+            ledger.c.checksum != checksum_expr(conn, t),
+        )
         .order_by(t.c.id)
     )
     return [int(i) for (i,) in conn.execute(q)]

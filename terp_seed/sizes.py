@@ -14,13 +14,37 @@ from terp_seed.errors import ConfigError
 
 # Counts of the tables TERP's presets name; the others follow from these (see ``derived``).
 _PRESETS: dict[str, dict[str, int]] = {
-    "small": {"clients": 10, "vendors": 5, "products": 20, "batches": 30, "orders": 50,
-              "invoices": 50, "payments": 30, "users": 5},
-    "medium": {"clients": 60, "vendors": 15, "products": 100, "batches": 200, "orders": 400,
-               "invoices": 400, "payments": 200, "users": 8},
-    "large": {"clients": 200, "vendors": 50, "products": 500, "batches": 1000, "orders": 2000,
-              "invoices": 2000, "payments": 1000, "users": 12},
-}  # fmt: skip
+    "small": {
+        "clients": 10,
+        "vendors": 5,
+        "products": 20,
+        "batches": 30,
+        "orders": 50,
+        "invoices": 50,
+        "payments": 30,
+        "users": 5,
+    },
+    "medium": {
+        "clients": 60,
+        "vendors": 15,
+        "products": 100,
+        "batches": 200,
+        "orders": 400,
+        "invoices": 400,
+        "payments": 200,
+        "users": 8,
+    },
+    "large": {
+        "clients": 200,
+        "vendors": 50,
+        "products": 500,
+        "batches": 1000,
+        "orders": 2000,
+        "invoices": 2000,
+        "payments": 1000,
+        "users": 12,
+    },
+}
 _XL_FACTOR = 70
 PRESET_NAMES = ("small", "medium", "large", "xl")
 

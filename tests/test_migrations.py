@@ -21,7 +21,9 @@ def test_schema_and_seed_round_trip(any_url: str, engine_for) -> None:
     down = run_alembic(any_url, "-n", "seed", "downgrade", "base")
     assert down.code == 0, down.err[-1500:]
     counts = table_counts(engine_for(any_url))
-    assert {t: n for t, n in counts.items() if n and t != "terp_seed_audit" and t != "alembic_version"} == {}
+    assert {
+        t: n for t, n in counts.items() if n and t != "terp_seed_audit" and t != "alembic_version"
+    } == {}
     assert run_alembic(any_url, "downgrade", "base").code == 0
     with engine_for(any_url).connect() as conn:
         assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
@@ -33,7 +35,10 @@ def test_seed_history_current_and_sql(sqlite_url: str) -> None:
     assert "0001_reference_data" in history.out
     sql = run_alembic(sqlite_url, "-n", "seed", "upgrade", "head", "--sql")
     assert sql.code == 0, sql.err[-1500:]
-    assert "INSERT INTO strains" in sql.out and "CREATE TABLE IF NOT EXISTS terp_seed_ledger" in sql.out
+    assert (
+        "INSERT INTO strains" in sql.out
+        and "CREATE TABLE IF NOT EXISTS terp_seed_ledger" in sql.out
+    )
     assert run_alembic(sqlite_url, "-n", "seed", "upgrade", "head").code == 0
     current = run_alembic(sqlite_url, "-n", "seed", "current")
     assert "0001_reference_data" in current.out

@@ -6,19 +6,18 @@ Create Date: 2026-11-25 20:26:43.553773
 
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import context, op
 import sqlalchemy as sa
+from alembic import context, op
 
 from terp_seed.schema import TERP_TABLES, NowOnUpdate
 
-
 # revision identifiers, used by Alembic.
 revision: str = "0001_terp_core"
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -25,12 +25,15 @@ def brands(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     while len(names) < count:  # the name space is small: number the rest
         names.append(f"{provider.brand_name()} {len(names) + 1}")
     for name in names[:count]:
-        yield "brands", {
-            "id": gen.ids.next_id("brands"),
-            "name": name,
-            "vendorId": rng.choice(vendor_ids) if vendor_ids and name != HOUSE_BRAND else None,
-            "description": f"{name}: California cannabis brand",
-        }
+        yield (
+            "brands",
+            {
+                "id": gen.ids.next_id("brands"),
+                "name": name,
+                "vendorId": rng.choice(vendor_ids) if vendor_ids and name != HOUSE_BRAND else None,
+                "description": f"{name}: California cannabis brand",
+            },
+        )
 
 
 def products(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -54,14 +57,19 @@ def products(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         strain_id, strain = rng.choice(strains)
         grow = rng.choice(("Indoor", "Greenhouse", "Outdoor")) if category == FLOWER else None
         grade = rng.choice(("AAA", "AA", "A")) if category == FLOWER else None
-        yield "products", {
-            "id": gen.ids.next_id("products"),
-            "brandId": rng.choice(brand_ids),
-            "supplier_client_id": rng.choice(suppliers) if suppliers else None,
-            "strainId": strain_id,
-            "nameCanonical": provider.product_name(strain, category, subcategory or "", grow, grade),
-            "category": category,
-            "subcategory": subcategory,
-            "uomSellable": uom,
-            "description": f"{grow + ' ' if grow else ''}{strain} {subcategory or category}".strip(),
-        }
+        yield (
+            "products",
+            {
+                "id": gen.ids.next_id("products"),
+                "brandId": rng.choice(brand_ids),
+                "supplier_client_id": rng.choice(suppliers) if suppliers else None,
+                "strainId": strain_id,
+                "nameCanonical": provider.product_name(
+                    strain, category, subcategory or "", grow, grade
+                ),
+                "category": category,
+                "subcategory": subcategory,
+                "uomSellable": uom,
+                "description": " ".join(p for p in (grow, strain, subcategory or category) if p),
+            },
+        )

@@ -13,10 +13,20 @@ from terp_seed.factories.cannabis import cannabis_provider
 from terp_seed.factories.cannabis_data import FLOWER
 
 START_DATE = date(2024, 1, 1)  # TERP's generators date intake from 2024-01-01 to now
-BATCH_STATUS = (("LIVE", 60), ("SOLD_OUT", 15), ("AWAITING_INTAKE", 15), ("ON_HOLD", 5),
-                ("QUARANTINED", 3), ("CLOSED", 2))  # fmt: skip
-EVENT_KINDS = (("INTAKE", "INVENTORY", 45), ("PHOTOGRAPHY", "INVENTORY", 25),
-               ("DELIVERY", "ORDERS", 20), ("PAYMENT_DUE", "ACCOUNTING", 10))  # fmt: skip
+BATCH_STATUS = (
+    ("LIVE", 60),
+    ("SOLD_OUT", 15),
+    ("AWAITING_INTAKE", 15),
+    ("ON_HOLD", 5),
+    ("QUARANTINED", 3),
+    ("CLOSED", 2),
+)
+EVENT_KINDS = (
+    ("INTAKE", "INVENTORY", 45),
+    ("PHOTOGRAPHY", "INVENTORY", 25),
+    ("DELIVERY", "ORDERS", 20),
+    ("PAYMENT_DUE", "ACCOUNTING", 10),
+)
 Q4 = Decimal("0.0001")
 
 
@@ -37,17 +47,20 @@ def calendar_events(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     for _ in range(count):
         event_type, module, _w = rng.choice(kinds)
         start = _day(rng)
-        yield "calendar_events", {
-            "id": gen.ids.next_id("calendar_events"),
-            "title": f"{event_type.replace('_', ' ').title()} {start:%b %d}",
-            "start_date": start,
-            "end_date": start + timedelta(days=rng.choice((0, 0, 1))),
-            "module": module,
-            "event_type": event_type,
-            "status": "COMPLETED" if start < ANCHOR_DATE - timedelta(days=7) else "SCHEDULED",
-            "priority": rng.choice(("LOW", "MEDIUM", "MEDIUM", "HIGH")),
-            "created_by": rng.choice(users),
-        }
+        yield (
+            "calendar_events",
+            {
+                "id": gen.ids.next_id("calendar_events"),
+                "title": f"{event_type.replace('_', ' ').title()} {start:%b %d}",
+                "start_date": start,
+                "end_date": start + timedelta(days=rng.choice((0, 0, 1))),
+                "module": module,
+                "event_type": event_type,
+                "status": "COMPLETED" if start < ANCHOR_DATE - timedelta(days=7) else "SCHEDULED",
+                "priority": rng.choice(("LOW", "MEDIUM", "MEDIUM", "HIGH")),
+                "created_by": rng.choice(users),
+            },
+        )
 
 
 def lots(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -58,15 +71,20 @@ def lots(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     if not vendors:
         return
     for _ in range(count):
-        when = datetime.combine(_day(rng), datetime.min.time()) + timedelta(hours=rng.randint(7, 17))
-        yield "lots", {
-            "id": gen.ids.next_id("lots"),
-            "code": gen.next_code("lots", "code", "LOT-", 5),
-            "supplier_client_id": rng.choice(suppliers) if suppliers else None,
-            "vendorId": rng.choice(vendors),
-            "date": when,
-            "notes": rng.choice(gen.pools.sentences) if rng.random() < 0.3 else None,
-        }
+        when = datetime.combine(_day(rng), datetime.min.time()) + timedelta(
+            hours=rng.randint(7, 17)
+        )
+        yield (
+            "lots",
+            {
+                "id": gen.ids.next_id("lots"),
+                "code": gen.next_code("lots", "code", "LOT-", 5),
+                "supplier_client_id": rng.choice(suppliers) if suppliers else None,
+                "vendorId": rng.choice(vendors),
+                "date": when,
+                "notes": rng.choice(gen.pools.sentences) if rng.random() < 0.3 else None,
+            },
+        )
 
 
 def locations(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -83,8 +101,17 @@ def locations(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         seen.add(slot)
         made += 1
         site, zone, rack, shelf, bin_ = slot
-        yield "locations", {"id": gen.ids.next_id("locations"), "site": site, "zone": zone,
-                            "rack": rack, "shelf": shelf, "bin": bin_}  # fmt: skip
+        yield (
+            "locations",
+            {
+                "id": gen.ids.next_id("locations"),
+                "site": site,
+                "zone": zone,
+                "rack": rack,
+                "shelf": shelf,
+                "bin": bin_,
+            },
+        )
 
 
 def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -95,8 +122,11 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     lot_ids = gen.parents.column("lots", "id")
     grades = set(gen.parents.column("grades", "name"))
     statuses = dict(gen.parents.rows("workflow_statuses", ["slug", "id"]))
-    photo_events = [i for i, t in gen.parents.rows("calendar_events", ["id", "event_type"])
-                    if t == "PHOTOGRAPHY"]  # fmt: skip
+    photo_events = [
+        i
+        for i, t in gen.parents.rows("calendar_events", ["id", "event_type"])
+        if t == "PHOTOGRAPHY"
+    ]
     slots = gen.parents.rows("locations", ["site", "zone", "rack", "shelf", "bin"])
     if not (products and lot_ids):
         return
@@ -124,35 +154,46 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         per_pair[pair] = per_pair.get(pair, 0) + 1
         batch_id = gen.ids.next_id("batches")
         tag = provider.metrc_tag()
-        yield "batches", {
-            "id": batch_id,
-            "code": gen.next_code("batches", "code", "BATCH-", 6),
-            "sku": f"SKU-{product_id:04d}-{lot_id:04d}-{per_pair[pair]:03d}",
-            "productId": product_id,
-            "lotId": lot_id,
-            "batchStatus": status,
-            "isPhotographyComplete": photographed,
-            "statusId": statuses.get("ready-to-sell") if status == "LIVE" else None,
-            "grade": grade if grade in grades else None,
-            "cogsMode": "FIXED",
-            "unitCogs": cogs,
-            "paymentTerms": terms,
-            "ownership_type": "CONSIGNED" if consignment else "OFFICE_OWNED",
-            "amountPaid": Decimal(0) if consignment else (cogs * on_hand).quantize(Decimal("0.01")),
-            "metadata": json.dumps({"metrcTag": tag, "thc": provider.thc_percent(category),
-                                    "cbd": provider.cbd_percent(category),
-                                    "coa": f"COA-{batch_id:06d}"}),  # fmt: skip
-            "photo_session_event_id": rng.choice(photo_events) if photographed else None,
-            "onHandQty": on_hand,
-            "reservedQty": reserved,
-            "publishEcom": 0,
-            "publishB2b": 1,
-        }
+        yield (
+            "batches",
+            {
+                "id": batch_id,
+                "code": gen.next_code("batches", "code", "BATCH-", 6),
+                "sku": f"SKU-{product_id:04d}-{lot_id:04d}-{per_pair[pair]:03d}",
+                "productId": product_id,
+                "lotId": lot_id,
+                "batchStatus": status,
+                "isPhotographyComplete": photographed,
+                "statusId": statuses.get("ready-to-sell") if status == "LIVE" else None,
+                "grade": grade if grade in grades else None,
+                "cogsMode": "FIXED",
+                "unitCogs": cogs,
+                "paymentTerms": terms,
+                "ownership_type": "CONSIGNED" if consignment else "OFFICE_OWNED",
+                "amountPaid": Decimal(0)
+                if consignment
+                else (cogs * on_hand).quantize(Decimal("0.01")),
+                "metadata": json.dumps(
+                    {
+                        "metrcTag": tag,
+                        "thc": provider.thc_percent(category),
+                        "cbd": provider.cbd_percent(category),
+                        "coa": f"COA-{batch_id:06d}",
+                    }
+                ),
+                "photo_session_event_id": rng.choice(photo_events) if photographed else None,
+                "onHandQty": on_hand,
+                "reservedQty": reserved,
+                "publishEcom": 0,
+                "publishB2b": 1,
+            },
+        )
         yield from _placements(gen, rng, batch_id, on_hand, slots)
 
 
-def _placements(gen: Gen, rng: object, batch_id: int, on_hand: Decimal,
-                slots: list[tuple[object, ...]]) -> Iterator[tuple[str, Row]]:  # fmt: skip
+def _placements(
+    gen: Gen, rng: object, batch_id: int, on_hand: Decimal, slots: list[tuple[object, ...]]
+) -> Iterator[tuple[str, Row]]:
     import random
 
     assert isinstance(rng, random.Random)
@@ -162,6 +203,16 @@ def _placements(gen: Gen, rng: object, batch_id: int, on_hand: Decimal,
     first = (on_hand * Decimal(rng.uniform(0.3, 0.7))).quantize(Q4) if parts == 2 else on_hand
     for qty in (first, on_hand - first)[:parts]:
         site, zone, rack, shelf, bin_ = rng.choice(slots)
-        yield "batchLocations", {"id": gen.ids.next_id("batchLocations"), "batchId": batch_id,
-                                 "site": site, "zone": zone, "rack": rack, "shelf": shelf,
-                                 "bin": bin_, "qty": qty}  # fmt: skip
+        yield (
+            "batchLocations",
+            {
+                "id": gen.ids.next_id("batchLocations"),
+                "batchId": batch_id,
+                "site": site,
+                "zone": zone,
+                "rack": rack,
+                "shelf": shelf,
+                "bin": bin_,
+                "qty": qty,
+            },
+        )

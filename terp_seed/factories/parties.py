@@ -3,7 +3,6 @@ supplier profiles) and the deprecated vendors table that lots and brands still p
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -26,10 +25,25 @@ BUSINESS_TYPES = {
     "VND": ("MANUFACTURER", "DISTRIBUTOR", "OTHER"),
 }
 VENDOR_TERMS = ("Net 30", "Net 15", "Net 60", "Due on Receipt", "COD")
-SPECIALTIES = ("Indoor flower", "Sungrown flower", "Solventless extracts", "Live resin",
-               "Pre-roll manufacturing", "Greenhouse flower", "Edibles co-packing")  # fmt: skip
-REGIONS = ("Humboldt County", "Mendocino County", "Trinity County", "Sonoma County",
-           "the Salinas Valley", "Santa Cruz County", "Lake County", "the Coachella Valley")  # fmt: skip
+SPECIALTIES = (
+    "Indoor flower",
+    "Sungrown flower",
+    "Solventless extracts",
+    "Live resin",
+    "Pre-roll manufacturing",
+    "Greenhouse flower",
+    "Edibles co-packing",
+)
+REGIONS = (
+    "Humboldt County",
+    "Mendocino County",
+    "Trinity County",
+    "Sonoma County",
+    "the Salinas Valley",
+    "Santa Cruz County",
+    "Lake County",
+    "the Coachella Valley",
+)
 
 
 def _slug(text: str) -> str:
@@ -50,16 +64,19 @@ def users(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         first, last = rng.choice(pools.first_names), rng.choice(pools.last_names)
         uid = gen.ids.next_id("users")
         created = _when(rng.randint(300, 700))
-        yield "users", {
-            "id": uid,
-            "openId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "name": f"{first} {last}",
-            "email": f"{_slug(first)}.{_slug(last)}.{uid}@example.com",
-            "loginMethod": rng.choice(("google", "google", "email")),
-            "role": "admin" if i == 0 or rng.random() < 0.1 else "user",
-            "createdAt": created,
-            "lastSignedIn": _when(rng.randint(0, 30)),
-        }
+        yield (
+            "users",
+            {
+                "id": uid,
+                "openId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "name": f"{first} {last}",
+                "email": f"{_slug(first)}.{_slug(last)}.{uid}@example.com",
+                "loginMethod": rng.choice(("google", "google", "email")),
+                "role": "admin" if i == 0 or rng.random() < 0.1 else "user",
+                "createdAt": created,
+                "lastSignedIn": _when(rng.randint(0, 30)),
+            },
+        )
 
 
 def vendors(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -70,15 +87,18 @@ def vendors(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     names = [n for n in provider.supplier_business_names(count + len(taken)) if n not in taken]
     for name in names[:count]:
         person = pools.full_name(rng)
-        yield "vendors", {
-            "id": gen.ids.next_id("vendors"),
-            "name": name,
-            "contactName": person,
-            "contactEmail": f"sales.{_slug(name)}@example.com",
-            "contactPhone": rng.choice(pools.phones),
-            "paymentTerms": rng.choice(VENDOR_TERMS),
-            "notes": f"{rng.choice(SPECIALTIES)}. Located in {rng.choice(REGIONS)}.",
-        }
+        yield (
+            "vendors",
+            {
+                "id": gen.ids.next_id("vendors"),
+                "name": name,
+                "contactName": person,
+                "contactEmail": f"sales.{_slug(name)}@example.com",
+                "contactPhone": rng.choice(pools.phones),
+                "paymentTerms": rng.choice(VENDOR_TERMS),
+                "notes": f"{rng.choice(SPECIALTIES)}. Located in {rng.choice(REGIONS)}.",
+            },
+        )
 
 
 def clients(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -96,29 +116,36 @@ def clients(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
             whales.append(cid)
         referred = rng.choice(whales) if kind == "REG" and whales and rng.random() < 0.1 else None
         credit = {"WHL": (100_000, 500_000), "REG": (10_000, 50_000), "VND": (0, 0)}[kind]
-        yield "clients", {
-            "id": cid,
-            "teri_code": code,
-            "name": name,
-            "email": f"{'sales' if kind == 'VND' else 'contact'}.{_slug(name)}.{code.lower()}"
-            "@example.com",
-            "phone": rng.choice(pools.phones),
-            "address": rng.choice(pools.addresses),
-            "businessType": rng.choice(BUSINESS_TYPES[kind]),
-            "preferredContact": rng.choice(("EMAIL", "PHONE", "TEXT", "ANY")),
-            "payment_terms": rng.choice((7, 15, 30, 30, 30)),
-            "is_buyer": kind != "VND",
-            "is_seller": kind == "VND",
-            "is_brand": kind == "WHL" and rng.random() < 0.10,
-            "is_referee": kind == "WHL" and rng.random() < 0.2,
-            "is_contractor": False,
-            "tags": TAGS[kind],
-            "credit_limit": Decimal(rng.randrange(credit[0], credit[1] + 1, 5000) if credit[1] else 0),
-            "vip_portal_enabled": kind == "WHL" and rng.random() < 0.5,
-            "wishlist": rng.choice(pools.sentences) if kind != "VND" and rng.random() < 0.2 else None,
-            "referred_by_client_id": referred,
-            "created_at": _when(rng.randint(400, 700)),
-        }
+        yield (
+            "clients",
+            {
+                "id": cid,
+                "teri_code": code,
+                "name": name,
+                "email": f"{'sales' if kind == 'VND' else 'contact'}.{_slug(name)}.{code.lower()}"
+                "@example.com",
+                "phone": rng.choice(pools.phones),
+                "address": rng.choice(pools.addresses),
+                "businessType": rng.choice(BUSINESS_TYPES[kind]),
+                "preferredContact": rng.choice(("EMAIL", "PHONE", "TEXT", "ANY")),
+                "payment_terms": rng.choice((7, 15, 30, 30, 30)),
+                "is_buyer": kind != "VND",
+                "is_seller": kind == "VND",
+                "is_brand": kind == "WHL" and rng.random() < 0.10,
+                "is_referee": kind == "WHL" and rng.random() < 0.2,
+                "is_contractor": False,
+                "tags": TAGS[kind],
+                "credit_limit": Decimal(
+                    rng.randrange(credit[0], credit[1] + 1, 5000) if credit[1] else 0
+                ),
+                "vip_portal_enabled": kind == "WHL" and rng.random() < 0.5,
+                "wishlist": rng.choice(pools.sentences)
+                if kind != "VND" and rng.random() < 0.2
+                else None,
+                "referred_by_client_id": referred,
+                "created_at": _when(rng.randint(400, 700)),
+            },
+        )
         if kind == "VND":
             yield "supplier_profiles", _supplier_profile(gen, cid, name)
 
@@ -137,8 +164,9 @@ def _supplier_profile(gen: Gen, client_id: int, name: str) -> Row:
         "legacy_vendor_id": None,
         "preferred_payment_method": rng.choice(("ACH", "ACH", "CHECK", "WIRE", "CASH")),
         "tax_id": f"{rng.randint(10, 99)}-{rng.randint(1000000, 9999999)}",
-        "license_number": provider.license_number(rng.choice(("cultivation", "distributor",
-                                                             "manufacturer"))),  # fmt: skip
+        "license_number": provider.license_number(
+            rng.choice(("cultivation", "distributor", "manufacturer"))
+        ),
     }
 
 
@@ -149,4 +177,3 @@ def _mix(count: int) -> list[str]:
     regular = count - whales - suppliers
     kinds = ["WHL"] * whales + ["REG"] * regular + ["VND"] * suppliers
     return kinds
-

@@ -33,8 +33,15 @@ def categories(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     existing = set(gen.parents.column("categories", "name"))
     for name, _uom, _subs in CATEGORIES:
         if name not in existing:
-            yield "categories", {"id": gen.ids.next_id("categories"), "name": name,
-                                 "description": CATEGORY_DESCRIPTIONS.get(name), "isActive": 1}  # fmt: skip
+            yield (
+                "categories",
+                {
+                    "id": gen.ids.next_id("categories"),
+                    "name": name,
+                    "description": CATEGORY_DESCRIPTIONS.get(name),
+                    "isActive": 1,
+                },
+            )
 
 
 def subcategories(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -43,22 +50,32 @@ def subcategories(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     for category, _uom, subs in CATEGORIES:
         for name in subs:
             if category in ids and (ids[category], name) not in existing:
-                yield "subcategories", {
-                    "id": gen.ids.next_id("subcategories"),
-                    "categoryId": ids[category],
-                    "name": name,
-                    "description": f"{name} ({category})",
-                    "isActive": 1,
-                }
+                yield (
+                    "subcategories",
+                    {
+                        "id": gen.ids.next_id("subcategories"),
+                        "categoryId": ids[category],
+                        "name": name,
+                        "description": f"{name} ({category})",
+                        "isActive": 1,
+                    },
+                )
 
 
 def grades(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     existing = set(gen.parents.column("grades", "name"))
     for order, name in enumerate(GRADES, start=1):
         if name not in existing:
-            yield "grades", {"id": gen.ids.next_id("grades"), "name": name,
-                             "description": GRADE_DESCRIPTIONS[name], "sortOrder": order,
-                             "isActive": 1}  # fmt: skip
+            yield (
+                "grades",
+                {
+                    "id": gen.ids.next_id("grades"),
+                    "name": name,
+                    "description": GRADE_DESCRIPTIONS[name],
+                    "sortOrder": order,
+                    "isActive": 1,
+                },
+            )
 
 
 def _slug(name: str) -> str:
@@ -77,18 +94,21 @@ def strains(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
             continue
         base = _base_of(name, names)
         ids[name] = gen.ids.next_id("strains")
-        yield "strains", {
-            "id": ids[name],
-            "name": name,
-            "standardizedName": " ".join(w[:1].upper() + w[1:] for w in name.split()),
-            "aliases": json.dumps([name.lower().replace(" ", ""), _slug(name)]),
-            "category": category,
-            "description": f"{category} strain" + (f" descended from {base}" if base else ""),
-            "openthcId": None,
-            "openthcStub": _slug(name),
-            "parentStrainId": ids.get(base) if base else None,
-            "baseStrainName": base,
-        }
+        yield (
+            "strains",
+            {
+                "id": ids[name],
+                "name": name,
+                "standardizedName": " ".join(w[:1].upper() + w[1:] for w in name.split()),
+                "aliases": json.dumps([name.lower().replace(" ", ""), _slug(name)]),
+                "category": category,
+                "description": f"{category} strain" + (f" descended from {base}" if base else ""),
+                "openthcId": None,
+                "openthcStub": _slug(name),
+                "parentStrainId": ids.get(base) if base else None,
+                "baseStrainName": base,
+            },
+        )
 
 
 def _base_of(name: str, names: list[str]) -> str | None:
@@ -101,6 +121,14 @@ def workflow_statuses(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     existing = set(gen.parents.column("workflow_statuses", "slug"))
     for order, (name, slug, color) in enumerate(WORKFLOW_STATUSES, start=1):
         if slug not in existing:
-            yield "workflow_statuses", {"id": gen.ids.next_id("workflow_statuses"), "name": name,
-                                        "slug": slug, "color": color, "order": order,
-                                        "isActive": 1}  # fmt: skip
+            yield (
+                "workflow_statuses",
+                {
+                    "id": gen.ids.next_id("workflow_statuses"),
+                    "name": name,
+                    "slug": slug,
+                    "color": color,
+                    "order": order,
+                    "isActive": 1,
+                },
+            )

@@ -8,15 +8,23 @@ from terp_seed.factories import catalogue, inventory, parties, reference, sales
 from terp_seed.factories.base import Factory, FactorySpec
 
 
-def _spec(name: str, fn: Factory, writes: tuple[str, ...] = (), needs: tuple[str, ...] = (),
-          *, customer: bool = True, fixed: bool = False) -> FactorySpec:  # fmt: skip
+def _spec(
+    name: str,
+    fn: Factory,
+    writes: tuple[str, ...] = (),
+    needs: tuple[str, ...] = (),
+    *,
+    customer: bool = True,
+    fixed: bool = False,
+) -> FactorySpec:
     return FactorySpec(name, name, writes or (name,), needs, fn, customer, fixed)
 
 
 _SPECS = (
     _spec("categories", reference.categories, customer=False, fixed=True),
-    _spec("subcategories", reference.subcategories, needs=("categories",), customer=False,
-          fixed=True),  # fmt: skip
+    _spec(
+        "subcategories", reference.subcategories, needs=("categories",), customer=False, fixed=True
+    ),
     _spec("grades", reference.grades, customer=False, fixed=True),
     _spec("strains", reference.strains, customer=False, fixed=True),
     _spec("workflow_statuses", reference.workflow_statuses, customer=False, fixed=True),
@@ -26,15 +34,25 @@ _SPECS = (
     _spec("bankAccounts", sales.bank_accounts, customer=False),
     _spec("calendar_events", inventory.calendar_events, needs=("users",)),
     _spec("brands", catalogue.brands, needs=("vendors",)),
-    _spec("products", catalogue.products,
-          needs=("brands", "clients", "strains", "categories", "subcategories")),  # fmt: skip
+    _spec(
+        "products",
+        catalogue.products,
+        needs=("brands", "clients", "strains", "categories", "subcategories"),
+    ),
     _spec("lots", inventory.lots, needs=("clients", "vendors")),
     _spec("locations", inventory.locations, customer=False),
-    _spec("batches", inventory.batches, writes=("batches", "batchLocations"),
-          needs=("products", "lots", "grades", "workflow_statuses", "locations",
-                 "calendar_events")),  # fmt: skip
+    _spec(
+        "batches",
+        inventory.batches,
+        writes=("batches", "batchLocations"),
+        needs=("products", "lots", "grades", "workflow_statuses", "locations", "calendar_events"),
+    ),
     _spec("bills", sales.bills, needs=("vendors", "users")),
-    _spec("orders", sales.orders, writes=("orders", "order_line_items", "invoices", "payments"),
-          needs=("clients", "users", "batches")),  # fmt: skip
+    _spec(
+        "orders",
+        sales.orders,
+        writes=("orders", "order_line_items", "invoices", "payments"),
+        needs=("clients", "users", "batches"),
+    ),
 )
 FACTORIES = MappingProxyType({s.name: s for s in _SPECS})

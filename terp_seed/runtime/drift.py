@@ -75,7 +75,7 @@ def _classify(item: tuple[Any, ...], seeded: Collection[str]) -> Drift | None:
         return Drift(kind, f"{table}.{col.name}", _type(col.type), "missing")
     if op == "remove_column":
         _, _, table, col = item
-        required = not col.nullable and col.server_default is None and not col.autoincrement is True
+        required = not col.nullable and col.server_default is None and col.autoincrement is not True
         kind = "breaking" if required and table in seeded else "benign"
         found = f"extra {'NOT NULL column without default' if required else 'nullable column'}"
         return Drift(kind, f"{table}.{col.name}", "no such column", f"{found} {_type(col.type)}")
@@ -87,11 +87,20 @@ def _classify(item: tuple[Any, ...], seeded: Collection[str]) -> Drift | None:
     if op == "modify_nullable":
         _, _, table, col, _info, found_nullable, expected_nullable = item
         breaking = expected_nullable and not found_nullable and table in seeded
-        return Drift("breaking" if breaking else "benign", f"{table}.{col}",
-                     "NULL" if expected_nullable else "NOT NULL",
-                     "NULL" if found_nullable else "NOT NULL")  # fmt: skip
-    if op in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk",
-              "remove_fk"):  # fmt: skip
+        return Drift(
+            "breaking" if breaking else "benign",
+            f"{table}.{col}",
+            "NULL" if expected_nullable else "NOT NULL",
+            "NULL" if found_nullable else "NOT NULL",
+        )
+    if op in (
+        "add_index",
+        "remove_index",
+        "add_constraint",
+        "remove_constraint",
+        "add_fk",
+        "remove_fk",
+    ):
         obj = item[1]
         table = getattr(getattr(obj, "table", None), "name", "?")
         return Drift("benign", f"{table}.{getattr(obj, 'name', obj)}", op, "differs")

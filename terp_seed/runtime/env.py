@@ -8,10 +8,11 @@ Offline (``--sql``): the same revisions render their SQL, no database needed.
 from __future__ import annotations
 
 import logging
+
 import sqlalchemy as sa
-from sqlalchemy.schema import CreateTable
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.schema import CreateTable
 
 from terp_seed import audit, logs, output
 from terp_seed.bookkeeping import SEED_VERSION_TABLE, bookkeeping_metadata, ensure_bookkeeping
@@ -32,12 +33,20 @@ def run_seed_migrations(context: EnvironmentContext) -> None:
     options = parse_options(context.get_x_argument(as_dictionary=True))
     url = resolve_url(config.get_main_option("sqlalchemy.url"))
     version_table = config.get_main_option("version_table") or SEED_VERSION_TABLE
-    run = SeedRun(options=options, url=url, offline=context.is_offline_mode(),
-                  interactive=output.is_terminal())  # fmt: skip
+    run = SeedRun(
+        options=options,
+        url=url,
+        offline=context.is_offline_mode(),
+        interactive=output.is_terminal(),
+    )
     with logs.bind(run_id=run.run_id, environment=options.env):
         if run.offline:
-            context.configure(url=url, literal_binds=True, version_table=version_table,
-                              transaction_per_migration=True)  # fmt: skip
+            context.configure(
+                url=url,
+                literal_binds=True,
+                version_table=version_table,
+                transaction_per_migration=True,
+            )
             run.context = context.get_context()
             for table in bookkeeping_metadata.sorted_tables:  # the script must run on its own
                 run.context.execute(CreateTable(table, if_not_exists=True))
@@ -120,7 +129,9 @@ def _record_failure(engine: sa.Engine, run: SeedRun, exc: BaseException) -> None
         result = run.begin_step(None, "run")
     result.outcome = "failed"
     result.rows = {}
-    result.detail = f"{type(exc).__name__}: {logs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
+    result.detail = (
+        f"{type(exc).__name__}: {logs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
+    )
     log.error("seed step failed: %s", result.detail, extra={"revision": result.revision})
     if not run.options.dry_run:
         audit.write_detached(engine, run, result)
@@ -134,4 +145,3 @@ def _db_failure(run: SeedRun, exc: sa.exc.DBAPIError) -> str:
         f"{where} failed in the database: {reason}; its transaction was rolled back and "
         "nothing of it was written. Fix the cause and re-run"
     )
-

@@ -101,9 +101,7 @@ def _mysql_holder(conn: sa.Connection, name: str) -> LockHolder | None:
     if cid is None:
         return None
     row = conn.execute(
-        sa.text(
-            "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"
-        ),
+        sa.text("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"),
         {"id": cid},
     ).first()
     if row is None:
@@ -144,8 +142,12 @@ def _file_lock(engine: Engine, timeout: float) -> Iterator[str]:
                 time.sleep(0.05)
         handle.seek(0)
         handle.truncate()
-        info = {"pid": os.getpid(), "user": getpass.getuser(), "host": socket.gethostname(),
-                "since": time.time()}  # fmt: skip
+        info = {
+            "pid": os.getpid(),
+            "user": getpass.getuser(),
+            "host": socket.gethostname(),
+            "since": time.time(),
+        }
         handle.write(json.dumps(info))
         handle.flush()
         try:
@@ -168,5 +170,8 @@ def _file_holder(path: str) -> LockHolder | None:
         return None
     return LockHolder(
         "pid",
-        int(info["pid"]), str(info["user"]), str(info["host"]), time.time() - float(info["since"])
+        int(info["pid"]),
+        str(info["user"]),
+        str(info["host"]),
+        time.time() - float(info["since"]),
     )

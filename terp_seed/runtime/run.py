@@ -7,7 +7,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,12 +24,12 @@ from terp_seed.runtime.options import RunOptions
 
 def new_run_id() -> str:
     """A run id: sortable by time, unique (``20261125T201642-1a2b3c4d``)."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     return f"{stamp}-{uuid.uuid4().hex[:8]}"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -130,8 +130,8 @@ class SeedRun:
         except Exception:  # pragma: no cover - no user database in some containers
             os_user = "?"
         return {
-            "db_user": self.url.username or ("sqlite" if self.url.get_backend_name() == "sqlite"
-                                             else None),
+            "db_user": self.url.username
+            or ("sqlite" if self.url.get_backend_name() == "sqlite" else None),
             "os_user": os_user,
             "host": socket.gethostname(),
-        }  # fmt: skip
+        }

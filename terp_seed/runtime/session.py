@@ -37,8 +37,11 @@ def locked_session(
     """Lock, gate, open one transaction; yield the run; commit (or roll back a dry run)."""
     engine = make_engine(url)
     run = SeedRun(options=options, url=url, interactive=output.is_terminal())
-    with logs.bind(run_id=run.run_id, environment=options.env), \
-            seed_lock(engine, options.lock_timeout), connect(engine) as conn:  # fmt: skip
+    with (
+        logs.bind(run_id=run.run_id, environment=options.env),
+        seed_lock(engine, options.lock_timeout),
+        connect(engine) as conn,
+    ):
         ensure_bookkeeping(conn)
         if config is not None:
             check_schema_head(conn, config)
@@ -56,7 +59,9 @@ def locked_session(
         except Exception as exc:
             result = run.current or run.begin_step(None, "run")
             result.outcome, result.rows = "failed", {}
-            result.detail = f"{type(exc).__name__}: {logs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
+            result.detail = (
+                f"{type(exc).__name__}: {logs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
+            )
             if not options.dry_run:
                 audit.write_detached(engine, run, result)
             if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, TerpSeedError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 
@@ -13,7 +13,7 @@ from terp_seed.factories.base import Gen, Row
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.ledger import Scope
 from terp_seed.loading import Loader
-from terp_seed.plan import SeedPlan
+from terp_seed.plan import SeedPlan, Step
 from terp_seed.progress import Progress
 from terp_seed.rollback import execute_rollback, plan_rollback
 from terp_seed.runtime.run import SeedRun
@@ -47,17 +47,17 @@ def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
     result.rows = load_steps(run, plan.revision, plan.steps)
 
 
-def load_steps(run: SeedRun, revision: str | None, steps: tuple[object, ...] | list[object]) -> dict[str, int]:
+def load_steps(run: SeedRun, revision: str | None, steps: Sequence[Step]) -> dict[str, int]:
     """Run each step's factory through one loader; return rows inserted per table."""
     gen = run.gen()
     chosen = run.options.tables
     expected: dict[str, int] = {}
     work = []
     for step in steps:
-        spec = FACTORIES[step.factory]  # type: ignore[attr-defined]
+        spec = FACTORIES[step.factory]
         if chosen is not None and not set(spec.writes) & set(chosen):
             continue
-        count = step.count if step.count is not None else run.options.size.count(spec.table)  # type: ignore[attr-defined]
+        count = step.count if step.count is not None else run.options.size.count(spec.table)
         expected[spec.table] = expected.get(spec.table, 0) + count
         work.append((spec, count))
     loader = Loader(
@@ -110,8 +110,13 @@ def remove(run: SeedRun, scope: Scope, action: str) -> dict[str, int]:
     run.confirm_destructive(action)
     allow_modified = run.options.env == "dev" or run.options.include_modified
     for table, ids in rp.modified.items():
-        log.warning("%d seeded row(s) of %s changed since seeding: %s", len(ids), table,
-                    ids[:10], extra={"table": table})  # fmt: skip
+        log.warning(
+            "%d seeded row(s) of %s changed since seeding: %s",
+            len(ids),
+            table,
+            ids[:10],
+            extra={"table": table},
+        )
 
     def backup(plan: object) -> None:
         if run.options.env != "dev":
@@ -124,6 +129,8 @@ def remove(run: SeedRun, scope: Scope, action: str) -> dict[str, int]:
 def _render_offline_delete(run: SeedRun, scope: Scope, tables: tuple[str, ...]) -> None:
     for table in [t for t in reversed(TERP_TABLES) if t in tables]:
         t = metadata.tables[table]
-        ids = sa.select(ledger_table.c.row_pk).where(scope.where(), ledger_table.c.table_name == table)
+        ids = sa.select(ledger_table.c.row_pk).where(
+            scope.where(), ledger_table.c.table_name == table
+        )
         run.execute(t.delete().where(t.c.id.in_(ids)))
     run.execute(ledger_table.delete().where(scope.where()))

@@ -60,8 +60,9 @@ def run_alembic(url: str, *args: str, env: dict[str, str] | None = None) -> Resu
         cli = CommandLine(prog="alembic")
         options = cli.parser.parse_args(argv)
         toml, ini = cli._inis_from_config(options)
-        cfg = Config(file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options,
-                     stdout=sys.stdout)  # fmt: skip
+        cfg = Config(
+            file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options, stdout=sys.stdout
+        )
         cli.run_cmd(cfg, options)
 
     return _in_process(call, url, env)
@@ -101,8 +102,14 @@ def spawn(url: str, *argv: str, env: dict[str, str] | None = None) -> subprocess
     if argv[0] in ("alembic", "terp-seed"):
         cmd[1:1] = ["-c", str(project_root() / "alembic.ini")]
     full_env = {**os.environ, "TERP_DATABASE_URL": url, **(env or {})}
-    return subprocess.Popen(cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=project_root())  # fmt: skip
+    return subprocess.Popen(
+        cmd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=project_root(),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +180,7 @@ def table_checksums(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         out = {}
         for name in sorted(sa.inspect(conn).get_table_names()):
             rows = conn.execute(sa.text(f"SELECT * FROM {_quote(conn, name)}")).all()
-            out[name] = sorted((tuple(map(repr, r)) for r in rows))
+            out[name] = sorted(tuple(map(repr, r)) for r in rows)
         return out
 
 
