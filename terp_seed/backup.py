@@ -20,8 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from terp_seed import ledger
+from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import ConfigError, SeedDataError
-from terp_seed.ledger import Scope, seeded_ids
+from terp_seed.ledger import Scope
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
 
@@ -51,13 +52,27 @@ def write_backup(conn: sa.Connection, run: SeedRun, scope: Scope) -> str:
         out.write(json.dumps(header) + "\n")
         for table in [t for t in TERP_TABLES if counts.get(t)]:
             t = metadata.tables[table]
-            q = sa.select(t).where(t.c.id.in_(seeded_ids(conn, scope, table))).order_by(t.c.id)
+            q = (
+                sa.select(t, ledger_table.c.run_id, ledger_table.c.revision)
+                .join(
+                    ledger_table,
+                    sa.and_(ledger_table.c.table_name == table, ledger_table.c.row_pk == t.c.id),
+                )
+                .where(scope.where())
+                .order_by(t.c.id)
+            )
             for row in conn.execute(q):
-                out.write(json.dumps({"table": table, "row": _encode(dict(row._mapping))}) + "\n")
+                data = dict(row._mapping)
+                origin = {"run_id": data.pop("run_id"), "revision": data.pop("revision")}
+                line = {"table": table, "origin": origin, "row": _encode(data)}
+                out.write(json.dumps(line) + "\n")
     return str(path)
 
 
-def read_backup(path: str) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
+Item = tuple[str, dict[str, Any], dict[str, Any]]
+
+
+def read_backup(path: str) -> tuple[dict[str, Any], Iterator[Item]]:
     """The header and the rows of a backup file; a clear error when it is not one."""
     try:
         handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the generator
@@ -71,40 +86,48 @@ def read_backup(path: str) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str
         handle.close()
         raise ConfigError(f"{path!r} is not a terp-seed backup (expected format {FORMAT})")
 
-    def rows() -> Iterator[tuple[str, dict[str, Any]]]:
+    def rows() -> Iterator[Item]:
         with handle:
-            for line in handle:
-                item = json.loads(line)
-                table = item["table"]
+            for number, line in enumerate(handle, start=2):
+                try:
+                    item = json.loads(line)
+                    table, origin, row = item["table"], item["origin"], item["row"]
+                except (ValueError, KeyError, TypeError):
+                    raise SeedDataError(
+                        f"backup {path!r} line {number} is damaged; nothing was restored"
+                    ) from None
                 if table not in metadata.tables:
                     raise SeedDataError(f"backup {path!r} names unknown table {table!r}")
-                yield table, _decode(metadata.tables[table], item["row"])
+                yield table, origin, _decode(metadata.tables[table], row)
 
     return header, rows()
 
 
-def restore_backup(conn: sa.Connection, run: SeedRun, path: str) -> dict[str, int]:
-    """Insert a backup's rows with their original keys and re-record their provenance."""
-    header, rows = read_backup(path)
-    scope = Scope(run_id=f"restore:{header['run_id']}"[:32])
-    if ledger.counts(conn, scope):
-        raise SeedDataError(
-            f"backup {path!r} was already restored (run {scope.run_id}); nothing was changed"
-        )
-    restored: dict[str, list[int]] = {}
-    for table, row in rows:
+def restore_backup(conn: sa.Connection, path: str) -> dict[str, int]:
+    """Insert a backup's rows with their original keys and values, and record each row's
+    provenance again under its original run and revision, so it can be rolled back again.
+
+    A row whose key exists already (the backup was restored before, or the key was reused)
+    stops the restore; the caller's transaction then leaves the database unchanged.
+    """
+    _header, rows = read_backup(path)
+    restored: dict[tuple[str, str, str | None], list[int]] = {}
+    for table, origin, row in rows:
         t = metadata.tables[table]
-        try:
-            conn.execute(t.insert().values(row))
-        except sa.exc.IntegrityError as exc:
+        exists = conn.execute(sa.select(t.c.id).where(t.c.id == row["id"])).first()
+        if exists is not None:
             raise SeedDataError(
-                f"cannot restore {table} id={row.get('id')}: {str(exc.orig).splitlines()[0]}; "
-                "a row with that key exists. Nothing was restored"
-            ) from None
-        restored.setdefault(table, []).append(int(row["id"]))
-    for table, ids in restored.items():
-        ledger.record_rows(conn, scope.run_id or "", None, table, ids)
-    return {t: len(ids) for t, ids in restored.items()}
+                f"cannot restore {table} id={row['id']}: a row with that key exists (was this "
+                "backup restored already?); nothing was restored"
+            )
+        conn.execute(t.insert().values(row))
+        key = (table, str(origin["run_id"]), origin.get("revision"))
+        restored.setdefault(key, []).append(int(row["id"]))
+    totals: dict[str, int] = {}
+    for (table, run_id, revision), ids in restored.items():
+        ledger.record_rows(conn, run_id, revision, table, ids)
+        totals[table] = totals.get(table, 0) + len(ids)
+    return totals
 
 
 def _encode(row: dict[str, Any]) -> dict[str, Any]:

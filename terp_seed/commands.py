@@ -217,7 +217,7 @@ def restore(args: argparse.Namespace) -> int:
         assert run.connection is not None
         run.confirm_destructive(f"restore of {args.file}")
         result = run.begin_step(None, "restore")
-        result.rows = restore_backup(run.connection, run, args.file)
+        result.rows = restore_backup(run.connection, args.file)
         result.detail = f"backup {args.file} (run {header.get('run_id')})"
         result.outcome = "dry-run" if options.dry_run else "restored"
     output.say(

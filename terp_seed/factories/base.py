@@ -11,7 +11,7 @@ import hashlib
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -25,6 +25,28 @@ from terp_seed.sizes import Size
 Row = dict[str, Any]
 # Dates are relative to a fixed day, so the same seed gives the same rows on any day.
 ANCHOR_DATE = date(2025, 10, 31)
+
+
+ANCHOR_TIME = datetime.combine(ANCHOR_DATE, time(17, 0))
+_CREATED = ("createdAt", "created_at")
+_UPDATED = ("updatedAt", "updated_at")
+
+
+def with_timestamps(table: str, row: Row) -> Row:
+    """Give a row deterministic creation/update times where its factory set none.
+
+    Without this the database would stamp ``now()``, and the same seed would give different
+    rows on different days. ``updatedAt`` equals ``createdAt`` for a freshly seeded row.
+    """
+    columns = metadata.tables[table].c
+    created = next((row[c] for c in _CREATED if c in row), None)
+    for name in _CREATED:
+        if name in columns and name not in row:
+            row[name] = created = created or ANCHOR_TIME
+    for name in _UPDATED:
+        if name in columns and name not in row:
+            row[name] = created or ANCHOR_TIME
+    return row
 
 
 class IdAllocator:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from terp_seed import ledger
 from terp_seed.bookkeeping import ledger as ledger_table
-from terp_seed.factories.base import Gen, Row
+from terp_seed.factories.base import Gen, Row, with_timestamps
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.ledger import Scope
 from terp_seed.loading import Loader
@@ -75,6 +75,7 @@ def load_steps(run: SeedRun, revision: str | None, steps: Sequence[Step]) -> dic
 
 def _remembering(gen: Gen, stream: Iterator[tuple[str, Row]]) -> Iterator[tuple[str, Row]]:
     for table, row in stream:
+        with_timestamps(table, row)
         gen.parents.remember(table, row)
         yield table, row
 

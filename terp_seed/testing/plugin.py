@@ -23,7 +23,8 @@ from pytest_mysql import factories
 
 from terp_seed.database import make_engine, resolve_url
 
-MYSQL_TEST_DB = "terp_seed_test"
+# One database name per pytest process, so parallel test runs on one server never collide.
+MYSQL_TEST_DB = f"terp_seed_test_{os.getpid()}"
 mysql_db = factories.mysql(
     "mysql_noproc", dbname=MYSQL_TEST_DB, charset="utf8mb4", collation="utf8mb4_unicode_ci"
 )
