@@ -32,7 +32,8 @@ RULES = {
         GROUP BY i.id, i."totalAmount" HAVING SUM(p.amount) > i."totalAmount" + 0.005""",
     "invoice paid differs from payments": """
         SELECT i.id FROM invoices i LEFT JOIN payments p ON p."invoiceId" = i.id
-        GROUP BY i.id, i."amountPaid" HAVING ABS(COALESCE(SUM(p.amount), 0) - i."amountPaid") > 0.005""",
+        GROUP BY i.id, i."amountPaid"
+        HAVING ABS(COALESCE(SUM(p.amount), 0) - i."amountPaid") > 0.005""",
     "invoice due differs": """
         SELECT id FROM invoices WHERE ABS("totalAmount" - "amountPaid" - "amountDue") > 0.005""",
     "paid status without payment": """
@@ -117,7 +118,8 @@ def test_contact_data_is_reserved_and_fictional(medium_mysql: str, engine_for) -
         emails = (
             conn.execute(
                 sa.text(
-                    "SELECT email FROM clients UNION ALL SELECT contact_email FROM supplier_profiles "
+                    "SELECT email FROM clients "
+                    "UNION ALL SELECT contact_email FROM supplier_profiles "
                     "UNION ALL SELECT email FROM users UNION ALL SELECT contactEmail FROM vendors"
                 )
             )
@@ -127,7 +129,8 @@ def test_contact_data_is_reserved_and_fictional(medium_mysql: str, engine_for) -
         phones = (
             conn.execute(
                 sa.text(
-                    "SELECT phone FROM clients UNION ALL SELECT contact_phone FROM supplier_profiles "
+                    "SELECT phone FROM clients "
+                    "UNION ALL SELECT contact_phone FROM supplier_profiles "
                     "UNION ALL SELECT contactPhone FROM vendors"
                 )
             )
