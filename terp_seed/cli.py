@@ -17,6 +17,7 @@ from terp_seed.database import resolve_url
 from terp_seed.errors import ConfigError, TerpSeedError
 from terp_seed.logs import JsonFormatter, scrub
 from terp_seed.runtime.options import RunOptions, parse_options
+from terp_seed.validation_cli import register as register_validate
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -72,6 +73,7 @@ def _add_common(p: argparse.ArgumentParser, *, writes: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; the reference docs are checked against it."""
     from terp_seed import commands
+    from terp_seed.masking import cli as masking_cli
 
     parser = argparse.ArgumentParser(prog="terp-seed", description=__doc__)
     parser.add_argument("-c", "--config", default=None, help="alembic.ini (default ./alembic.ini)")
@@ -113,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="backup file (backups/<run id>.jsonl)")
     _add_common(p, writes=True)
     p.set_defaults(func=commands.restore)
+    register_validate(sub)
+    masking_cli.register(sub)
     return parser
 
 

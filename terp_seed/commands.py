@@ -17,6 +17,7 @@ from terp_seed.ledger import Scope
 from terp_seed.runtime.lock import current_holder, lock_name
 from terp_seed.runtime.session import locked_session
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.validation import check_seeded
 
 
 def status(args: argparse.Namespace) -> int:
@@ -122,6 +123,7 @@ def seed(args: argparse.Namespace) -> int:
         ]
         result = run.begin_step(None, "seed")
         result.rows = load_steps(run, None, steps)
+        check_seeded(run.connection, Scope(run_id=run.run_id))
         result.outcome = "dry-run" if options.dry_run else "applied"
     verb = "would insert" if options.dry_run else "inserted"
     output.say(

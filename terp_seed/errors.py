@@ -81,3 +81,11 @@ class ValidationFailed(TerpSeedError):
 
 class SeedStepFailed(TerpSeedError):
     """A seed revision or ad-hoc step failed in the database; its transaction was rolled back."""
+
+
+class PiiLeakFound(TerpSeedError):
+    """The leak scan found personal data: original values, or real-looking contact details."""
+
+    def __init__(self, message: str, findings: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.findings = list(findings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 import logging
 import logging.handlers
 import os
@@ -45,7 +46,11 @@ def scrub(text: str) -> str:
 
 @contextlib.contextmanager
 def bind(**fields: Any) -> Iterator[None]:
-    """Attach ``fields`` (run_id, revision, environment, ...) to every record logged inside."""
+    """Attach ``fields`` (run_id, revision, environment, ...) to every record logged inside.
+
+    A callable value is called each time a record is written, for a field that changes
+    during the block (the revision being run).
+    """
     token = _context.set({**_context.get(), **fields})
     try:
         yield
@@ -60,16 +65,22 @@ class JsonFormatter(_BaseJsonFormatter):
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
     ) -> None:
         super().add_fields(log_data, record, message_dict)
-        log_data.setdefault("timestamp", self.formatTime(record))
+        log_data.setdefault("timestamp", _iso_utc(record.created))
         log_data["level"] = record.levelname
         log_data["logger"] = record.name
         for key, value in _context.get().items():
-            log_data.setdefault(key, value)
+            if key not in log_data:
+                log_data[key] = value() if callable(value) else value
         for key in ("asctime", "levelname", "name"):
             log_data.pop(key, None)
 
     def format(self, record: logging.LogRecord) -> str:
         return scrub(super().format(record))
+
+
+def _iso_utc(created: float) -> str:
+    stamp = datetime.datetime.fromtimestamp(created, datetime.UTC)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class RotatingFileHandler(logging.handlers.RotatingFileHandler):

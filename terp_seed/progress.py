@@ -25,10 +25,14 @@ class Progress:
         self._interval = interval
         self._started: dict[str, float] = {}
         self._last: dict[str, float] = {}
+        # A table's clock starts when the previous report ended (or at creation), so the
+        # first chunk's generation and insert count towards its rate.
+        self._tick = time.monotonic()
 
     def __call__(self, table: str, rows: int) -> None:
         now = time.monotonic()
-        self._started.setdefault(table, now)
+        self._started.setdefault(table, self._tick)
+        self._tick = now
         done = self.done[table] = self.done.get(table, 0) + rows
         total = max(self.expected.get(table, 0), done)
         elapsed = max(now - self._started[table], 1e-6)
@@ -44,7 +48,7 @@ class Progress:
             if done >= total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
-        elif now - self._last.get(table, 0.0) >= self._interval or done >= total:
+        elif table not in self._last or now - self._last[table] >= self._interval or done >= total:
             self._last[table] = now
             log.info(
                 "progress %s %d/%d rows (%.0f rows/s)",

@@ -13,8 +13,15 @@ from alembic.script import ScriptDirectory
 from terp_seed.errors import DriftError
 from terp_seed.runtime.drift import detect_drift
 from terp_seed.runtime.gate import check_drift
+from terp_seed.runtime.lock import lock_name
 from terp_seed.runtime.options import RunOptions
-from terp_seed.testing.plugin import project_root, run_alembic, schema_at_head, table_counts
+from terp_seed.testing.plugin import (
+    project_root,
+    run_alembic,
+    schema_at_head,
+    table_checksums,
+    table_counts,
+)
 
 EngineFor = Callable[[str], sa.Engine]
 SEED = ("-n", "seed", "-x", "size=small")
@@ -93,7 +100,7 @@ def test_every_breaking_difference_is_listed(mysql_url: str, engine_for: EngineF
     [
         (  # TERP's real drift: a decimal column that became varchar(20)
             "ALTER TABLE clients MODIFY credit_limit VARCHAR(20) DEFAULT '0'",
-            "clients.credit_limit: expected NUMERIC(15, 2), found VARCHAR(20)",
+            "clients.credit_limit: expected DECIMAL(15, 2), found VARCHAR(20)",
         ),
         (
             "ALTER TABLE clients MODIFY preferredContact ENUM('EMAIL','PHONE')",
@@ -102,7 +109,7 @@ def test_every_breaking_difference_is_listed(mysql_url: str, engine_for: EngineF
         ),
         (
             "ALTER TABLE clients MODIFY credit_limit DECIMAL(6, 2) DEFAULT '0'",
-            "clients.credit_limit: expected NUMERIC(15, 2), found DECIMAL(6, 2)",
+            "clients.credit_limit: expected DECIMAL(15, 2), found DECIMAL(6, 2)",
         ),
     ],
     ids=["decimal-to-varchar", "enum-lacks-value", "decimal-too-narrow"],
@@ -119,6 +126,37 @@ def test_types_that_cannot_hold_seeded_values_are_breaking(
         assert expected in str(caught.value)
         # the same difference on a table no seed writes is only logged
         assert [d.kind for d in detect_drift(conn, {"strains"})] == ["benign"]
+
+
+def test_drift_in_customer_tables_stops_dev_but_not_a_production_deploy(
+    mysql_url: str, engine_for: EngineFor
+) -> None:
+    schema_at_head(mysql_url)
+    engine = engine_for(mysql_url)
+    alter(engine, "ALTER TABLE clients MODIFY credit_limit VARCHAR(20) DEFAULT '0'")
+    dev = run_alembic(mysql_url, *SEED, "upgrade", "head")
+    if "clients.credit_limit" not in dev.failure:
+        pytest.skip("no seed revision writes clients in dev")
+    assert "expected DECIMAL(15, 2), found VARCHAR(20)" in dev.failure
+    assert_nothing_written(engine)
+    # production seeds reference data only: drift in tables it skips does not stop it
+    prod = run_alembic(mysql_url, *SEED, "-x", "env=production", "upgrade", "head")
+    assert prod.code == 0, prod.out + prod.err[-2000:]
+    counts = table_counts(engine)
+    assert counts["strains"] > 0 and counts["clients"] == 0
+
+
+def test_read_only_commands_skip_lock_and_gate(mysql_url: str, engine_for: EngineFor) -> None:
+    schema_at_head(mysql_url)
+    engine = engine_for(mysql_url)
+    alter(engine, "ALTER TABLE strains MODIFY name VARCHAR(5) NOT NULL")
+    before = table_checksums(engine)
+    with engine.connect() as holder:
+        holder.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": lock_name(engine)})
+        current = run_alembic(mysql_url, "-n", "seed", "-x", "lock_timeout=0", "current")
+    assert current.code == 0, current.out + current.err[-2000:]
+    assert "terp-seed" not in current.out  # no run summary for a read-only command
+    assert table_checksums(engine) == before
 
 
 def test_widened_types_are_benign(mysql_url: str, engine_for: EngineFor) -> None:

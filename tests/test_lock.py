@@ -76,6 +76,8 @@ def test_eight_concurrent_upgrades_seed_exactly_once(
             assert len(failed) == 1 and HOLDER_LINE.match(failed[0]), out + err[-2000:]
     seeders = [out for code, out, _err in outcomes if code == 0 and "strains +" in out]
     assert len(seeders) == 1, [o for _c, o, _e in outcomes]
+    waiters = [out for code, out, _err in outcomes if code == 0 and out not in seeders]
+    assert all("nothing to do" in out for out in waiters), waiters
     assert_seeded_once(engine_for(mysql_url), expected)
 
 

@@ -67,9 +67,7 @@ def test_bad_option_is_one_failed_line_and_writes_nothing(
 
 
 @pytest.mark.parametrize(("xargs", "terp_env", "message"), BAD, ids=[repr(b[:2]) for b in BAD])
-def test_parse_options_rejects(
-    xargs: tuple[str, ...], terp_env: str | None, message: str
-) -> None:
+def test_parse_options_rejects(xargs: tuple[str, ...], terp_env: str | None, message: str) -> None:
     given = dict(x.split("=", 1) if "=" in x else (x, "") for x in xargs)
     environ = {"TERP_ENV": terp_env} if terp_env is not None else {}
     with pytest.raises(ConfigError) as caught:
@@ -89,9 +87,17 @@ def test_bad_option_is_one_line_on_mariadb_too(mysql_url: str, engine_for: Engin
 
 def test_good_options_parse() -> None:
     options = parse_options(
-        {"env": "Staging", "size": "250", "seed": "42", "tables": "strains, grades",
-         "dry_run": "yes", "confirm": "terp", "lock_timeout": "2.5", "drift": "STRICT",
-         "include_modified": "0"},  # fmt: skip
+        {
+            "env": "Staging",
+            "size": "250",
+            "seed": "42",
+            "tables": "strains, grades",
+            "dry_run": "yes",
+            "confirm": "terp",
+            "lock_timeout": "2.5",
+            "drift": "STRICT",
+            "include_modified": "0",
+        },
         {},
     )
     assert options.env == "staging" and options.size.name == "250" and options.seed == 42

@@ -108,10 +108,12 @@ def _classify(item: tuple[Any, ...], seeded: Collection[str]) -> Drift | None:
 
 
 def _type(t: Any) -> str:
+    """The type as MySQL DDL spells it (a model's ``Numeric`` is shown as ``DECIMAL``)."""
     try:
-        return str(t.compile(dialect=sa.dialects.mysql.dialect()))
+        text = str(t.compile(dialect=sa.dialects.mysql.dialect()))
     except Exception:
         return str(t)
+    return "DECIMAL" + text[len("NUMERIC") :] if text.startswith("NUMERIC") else text
 
 
 def _holds(expected: Any, found: Any) -> bool:

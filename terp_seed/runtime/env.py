@@ -8,6 +8,7 @@ Offline (``--sql``): the same revisions render their SQL, no database needed.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.runtime.environment import EnvironmentContext
@@ -23,8 +24,16 @@ from terp_seed.runtime.lock import seed_lock
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.summary import print_summary
+from terp_seed.validation import live_chunk_check
 
 log = logging.getLogger(__name__)
+
+
+# Alembic commands that only read the lineage's state (``current``, ``history -i``, ``show
+# current``): they run without the lock, the gate or terp-seed's own tables.
+_READ_ONLY_COMMANDS = frozenset(
+    {"display_version", "_display_current_history", "show_current", "edit_current"}
+)
 
 
 def run_seed_migrations(context: EnvironmentContext) -> None:
@@ -39,45 +48,68 @@ def run_seed_migrations(context: EnvironmentContext) -> None:
         offline=context.is_offline_mode(),
         interactive=output.is_terminal(),
     )
-    with logs.bind(run_id=run.run_id, environment=options.env):
+
+    def revision() -> str | None:
+        return run.current.revision if run.current else None
+
+    with logs.bind(run_id=run.run_id, environment=options.env, revision=revision):
         if run.offline:
-            context.configure(
-                url=url,
-                literal_binds=True,
-                version_table=version_table,
-                transaction_per_migration=True,
-            )
-            run.context = context.get_context()
-            for table in bookkeeping_metadata.sorted_tables:  # the script must run on its own
-                run.context.execute(CreateTable(table, if_not_exists=True))
-            with context.begin_transaction():
-                context.run_migrations(run=run)
-            return
-        _run_online(context, run, version_table)
+            _run_offline(context, run, version_table)
+        elif _read_only(context):
+            _run_read_only(context, run, version_table)
+        else:
+            _run_online(context, run, version_table)
+
+
+def _run_offline(context: EnvironmentContext, run: SeedRun, version_table: str) -> None:
+    context.configure(
+        url=run.url,
+        literal_binds=True,
+        version_table=version_table,
+        transaction_per_migration=True,
+    )
+    run.context = context.get_context()
+    for table in bookkeeping_metadata.sorted_tables:  # the script must run on its own
+        run.context.execute(CreateTable(table, if_not_exists=True))
+    with context.begin_transaction():
+        context.run_migrations(run=run)
+
+
+def _read_only(context: EnvironmentContext) -> bool:
+    # ``from alembic import context`` is a module proxy; the options live on the instance.
+    env = getattr(context, "_proxy", None) or context
+    opts: dict[str, Any] = getattr(env, "context_opts", {})
+    command = getattr(opts.get("fn"), "__name__", "")
+    return bool(opts.get("dont_mutate")) or command in _READ_ONLY_COMMANDS
+
+
+def _run_read_only(context: EnvironmentContext, run: SeedRun, version_table: str) -> None:
+    with connect(make_engine(run.url)) as conn:
+        context.configure(connection=conn, version_table=version_table)
+        run.context = context.get_context()
+        with context.begin_transaction():
+            context.run_migrations(run=run)
+        conn.commit()
 
 
 def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -> None:
     engine = make_engine(run.url)
     log.info("seed run starting on %s", redact(run.url), extra={"dry_run": run.options.dry_run})
     with seed_lock(engine, run.options.lock_timeout), connect(engine) as conn:
-        if not run.options.dry_run:
-            ensure_bookkeeping(conn)
-        else:
-            _require_bookkeeping(conn)
+        # The gate comes first: a refused run writes nothing, not even terp-seed's own tables.
         check_schema_head(conn, context.config)
-        check_drift(conn, _lineage_tables(context), run.options)
+        check_drift(conn, _seeded_tables(context, run), run.options)
+        if run.options.dry_run:
+            _require_bookkeeping(conn)
+        else:
+            ensure_bookkeeping(conn)
         run.connection = conn
-        context.configure(
-            connection=conn,
-            version_table=version_table,
-            transaction_per_migration=not run.options.dry_run,
-            on_version_apply=audit.version_hook(run),
-        )
-        run.context = context.get_context()
+        run.chunk_check = live_chunk_check(conn)
         try:
             if run.options.dry_run:
-                _dry_run(context, conn, run)
+                _dry_run(context, conn, run, version_table)
             else:
+                _configure(context, conn, run, version_table)
                 with context.begin_transaction():
                     context.run_migrations(run=run)
         except Exception as exc:
@@ -90,13 +122,47 @@ def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -
     print_summary(run)
 
 
-def _dry_run(context: EnvironmentContext, conn: sa.Connection, run: SeedRun) -> None:
+def _configure(
+    context: EnvironmentContext, conn: sa.Connection, run: SeedRun, version_table: str
+) -> None:
+    context.configure(
+        connection=conn,
+        version_table=version_table,
+        transaction_per_migration=True,
+        on_version_apply=audit.version_hook(run),
+    )
+    run.context = context.get_context()
+
+
+def _dry_run(
+    context: EnvironmentContext, conn: sa.Connection, run: SeedRun, version_table: str
+) -> None:
+    """Run the revisions inside one transaction that is always rolled back.
+
+    The transaction is opened before Alembic is configured, so Alembic treats it as external
+    and never commits it per revision. A missing version table is created as a TEMPORARY
+    table: CREATE TABLE would commit on MySQL (and autocommit on SQLite) and outlive the run.
+    """
     outer = conn.begin()
     try:
+        if not sa.inspect(conn).has_table(version_table):
+            _temporary_version_table(version_table).create(conn)
+        _configure(context, conn, run, version_table)
         with context.begin_transaction():
             context.run_migrations(run=run)
     finally:
         outer.rollback()
+
+
+def _temporary_version_table(name: str) -> sa.Table:
+    """The shape of Alembic's version table, as a table that vanishes with the connection."""
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("version_num", name=f"{name}_pkc"),
+        prefixes=["TEMPORARY"],
+    )
 
 
 def _require_bookkeeping(conn: sa.Connection) -> None:
@@ -113,13 +179,18 @@ def _require_bookkeeping(conn: sa.Connection) -> None:
         )
 
 
-def _lineage_tables(context: EnvironmentContext) -> set[str]:
-    """Every table any revision of the seed lineage writes."""
+def _seeded_tables(context: EnvironmentContext, run: SeedRun) -> set[str]:
+    """Every table a revision of the lineage writes in this run's environment.
+
+    A revision the environment policy skips writes nothing, so drift in its tables cannot
+    break this run (a production deploy seeds reference data past drift in customer tables).
+    """
     tables: set[str] = set()
     script = ScriptDirectory.from_config(context.config)
     for rev in script.walk_revisions():
         plan = getattr(rev.module, "plan", None)
-        tables.update(getattr(plan, "tables", ()))
+        if run.options.env in getattr(plan, "environments", (run.options.env,)):
+            tables.update(getattr(plan, "tables", ()))
     return tables
 
 

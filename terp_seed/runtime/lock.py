@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import getpass
+import hashlib
 import json
 import os
 import socket
@@ -21,8 +22,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from terp_seed.database import database_name, is_mysql
-from terp_seed.errors import LockTimeout
+from terp_seed.database import connect, database_name, is_mysql
+from terp_seed.errors import ConnectError, LockTimeout
+
+_MAX_NAME = 64
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,21 @@ class LockHolder:
     seconds: float
 
     def describe(self) -> str:
-        return f"{self.kind} {self.ident} ({self.user}@{self.host}), held for {self.seconds:.0f}s"
+        held = f"held for {self.seconds:.0f}s" if self.seconds >= 0 else "held for an unknown time"
+        return f"{self.kind} {self.ident} ({self.user}@{self.host}), {held}"
 
 
 def lock_name(engine: Engine) -> str:
-    """The lock's name, derived from the database name (MySQL names are at most 64 chars)."""
-    return f"terp_seed:{database_name(engine.url)}"[:64]
+    """The lock's name, derived from the database name.
+
+    MySQL caps lock names at 64 characters; a longer name keeps a hash of the whole database
+    name, so two long database names sharing a prefix never share a lock.
+    """
+    name = f"terp_seed:{database_name(engine.url)}"
+    if len(name) <= _MAX_NAME:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+    return f"{name[: _MAX_NAME - 13]}~{digest}"
 
 
 @contextlib.contextmanager
@@ -58,7 +70,7 @@ def seed_lock(engine: Engine, timeout: float) -> Iterator[str]:
 def current_holder(engine: Engine) -> LockHolder | None:
     """Who holds the lock now, or ``None`` when it is free."""
     if is_mysql(engine):
-        with engine.connect() as conn:
+        with connect(engine) as conn:
             return _mysql_holder(conn, lock_name(engine))
     path = _lock_path(engine)
     if path is None or not os.path.exists(path):
@@ -75,18 +87,17 @@ def current_holder(engine: Engine) -> LockHolder | None:
 @contextlib.contextmanager
 def _mysql_lock(engine: Engine, timeout: float) -> Iterator[str]:
     name = lock_name(engine)
-    conn = engine.connect()  # NullPool: close() really ends the session and frees the lock
+    # MariaDB answers NULL at once to a negative timeout instead of waiting: never send one.
+    wait = max(float(timeout), 0.0)
+    # Its own connection (terp-seed never pools), so close() really ends the session.
+    conn = connect(engine)
     try:
-        got = conn.execute(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": timeout}).scalar()
+        got = conn.execute(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": wait}).scalar()
         conn.commit()
-        if got != 1:
+        if got != 1:  # 0: timed out; NULL: interrupted (KILL QUERY) or refused
             holder = _mysql_holder(conn, name)
             who = holder.describe() if holder else "a session that has since ended"
-            raise LockTimeout(
-                f"seed lock {name!r} is held by {who}; waited {timeout:g}s. Wait for that run "
-                "to finish, raise -x lock_timeout, or see `terp-seed lock`",
-                holder=holder.__dict__ if holder else None,
-            )
+            raise LockTimeout(_timeout_message(name, who, wait), holder=_as_dict(holder))
         try:
             yield name
         finally:
@@ -94,6 +105,17 @@ def _mysql_lock(engine: Engine, timeout: float) -> Iterator[str]:
                 conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})
     finally:
         conn.close()
+
+
+def _timeout_message(name: str, who: str, waited: float) -> str:
+    return (
+        f"seed lock {name!r} is held by {who}; waited {waited:g}s. Wait for that run to "
+        "finish, raise -x lock_timeout, or see `terp-seed lock`"
+    )
+
+
+def _as_dict(holder: LockHolder | None) -> dict[str, object] | None:
+    return dict(holder.__dict__) if holder else None
 
 
 def _mysql_holder(conn: sa.Connection, name: str) -> LockHolder | None:
@@ -104,8 +126,8 @@ def _mysql_holder(conn: sa.Connection, name: str) -> LockHolder | None:
         sa.text("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"),
         {"id": cid},
     ).first()
-    if row is None:
-        return LockHolder("connection", int(cid), "?", "?", 0.0)
+    if row is None:  # another user's session, and we lack the PROCESS privilege to see it
+        return LockHolder("connection", int(cid), "?", "?", -1.0)
     # The holder's lock connection runs nothing after GET_LOCK, so TIME is how long it held it.
     return LockHolder("connection", int(cid), str(row[0]), str(row[1]), float(row[2] or 0))
 
@@ -123,7 +145,13 @@ def _file_lock(engine: Engine, timeout: float) -> Iterator[str]:
     if path is None:  # an in-memory database belongs to this process alone
         yield "memory"
         return
-    handle = open(path, "a+")  # noqa: SIM115 - held open for the whole block
+    try:
+        handle = open(path, "a+")  # noqa: SIM115 - held open for the whole block
+    except OSError as exc:
+        raise ConnectError(
+            f"cannot open the seed lock file {path!r}: {exc.strerror}; check that the SQLite "
+            "database's directory exists and is writable"
+        ) from None
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -134,11 +162,8 @@ def _file_lock(engine: Engine, timeout: float) -> Iterator[str]:
                 if time.monotonic() >= deadline:
                     holder = _file_holder(path)
                     who = holder.describe() if holder else "another process"
-                    raise LockTimeout(
-                        f"seed lock {path!r} is held by {who}; waited {timeout:g}s. Wait for "
-                        "that run to finish, raise -x lock_timeout, or see `terp-seed lock`",
-                        holder=holder.__dict__ if holder else None,
-                    ) from None
+                    message = _timeout_message(path, who, max(timeout, 0.0))
+                    raise LockTimeout(message, holder=_as_dict(holder)) from None
                 time.sleep(0.05)
         handle.seek(0)
         handle.truncate()
@@ -164,14 +189,12 @@ def _file_holder(path: str) -> LockHolder | None:
     try:
         with open(path) as handle:
             info = json.loads(handle.read() or "{}")
-    except (OSError, ValueError):
+        return LockHolder(
+            "pid",
+            int(info["pid"]),
+            str(info["user"]),
+            str(info["host"]),
+            max(time.time() - float(info["since"]), 0.0),
+        )
+    except (OSError, ValueError, KeyError, TypeError):  # being written, or not ours
         return None
-    if not info:
-        return None
-    return LockHolder(
-        "pid",
-        int(info["pid"]),
-        str(info["user"]),
-        str(info["host"]),
-        time.time() - float(info["since"]),
-    )

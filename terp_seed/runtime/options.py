@@ -17,7 +17,8 @@ DEFAULT_SEED = 20260101
 DEFAULT_LOCK_TIMEOUT = 60.0
 DRIFT_MODES = ("strict", "warn")
 _TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
+# Not "": a bare ``-x dry_run`` must not quietly mean a real run.
+_FALSE = ("0", "false", "no", "off")
 
 # key -> one-line description; the reference docs are checked against this table.
 OPTION_HELP: dict[str, str] = {
@@ -58,13 +59,11 @@ def parse_bool(key: str, value: str) -> bool:
     raise ConfigError(f"-x {key}={value!r} is not valid: use 1 or 0")
 
 
-def parse_env(value: str) -> str:
-    """Validate an environment name."""
+def parse_env(value: str, source: str = "environment ") -> str:
+    """Validate an environment name; ``source`` names where it came from in the error."""
     text = value.strip().lower()
     if text not in ENVIRONMENTS:
-        raise ConfigError(
-            f"environment {value!r} is not valid: use one of {', '.join(ENVIRONMENTS)}"
-        )
+        raise ConfigError(f"{source}{value!r} is not valid: use one of {', '.join(ENVIRONMENTS)}")
     return text
 
 
@@ -89,8 +88,10 @@ def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = 
             f"unknown -x option {unknown[0]!r}: accepted keys are {', '.join(OPTION_HELP)}"
         )
     kw: dict[str, object] = {}
-    env = xargs.get("env", environ.get(ENV_VAR) or "dev")
-    kw["env"] = parse_env(env)
+    if "env" in xargs:
+        kw["env"] = parse_env(xargs["env"])
+    elif environ.get(ENV_VAR):
+        kw["env"] = parse_env(environ[ENV_VAR], f"{ENV_VAR}=")
     if "size" in xargs:
         kw["size"] = parse_size(xargs["size"])
     if "seed" in xargs:
@@ -102,7 +103,11 @@ def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = 
     if "include_modified" in xargs:
         kw["include_modified"] = parse_bool("include_modified", xargs["include_modified"])
     if "confirm" in xargs:
-        kw["confirm"] = xargs["confirm"]
+        if not xargs["confirm"].strip():
+            raise ConfigError(
+                f"-x confirm={xargs['confirm']!r} is not valid: use the database name"
+            )
+        kw["confirm"] = xargs["confirm"].strip()
     if "lock_timeout" in xargs:
         kw["lock_timeout"] = _parse_float("lock_timeout", xargs["lock_timeout"])
     if "drift" in xargs:

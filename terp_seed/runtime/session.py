@@ -22,6 +22,7 @@ from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.lock import seed_lock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
+from terp_seed.validation import live_chunk_check
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def locked_session(
             check_schema_head(conn, config)
         check_drift(conn, tables, options)
         run.connection = conn
+        run.chunk_check = live_chunk_check(conn)
         try:
             with conn.begin() as trans:
                 yield run

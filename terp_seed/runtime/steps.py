@@ -18,6 +18,7 @@ from terp_seed.progress import Progress
 from terp_seed.rollback import execute_rollback, plan_rollback
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.validation import check_seeded
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
             log.warning(result.detail, extra={"revision": plan.revision})
             return
     result.rows = load_steps(run, plan.revision, plan.steps)
+    check_seeded(run.connection, Scope(revision=plan.revision))
 
 
 def load_steps(run: SeedRun, revision: str | None, steps: Sequence[Step]) -> dict[str, int]:

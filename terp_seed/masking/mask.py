@@ -1,0 +1,296 @@
+"""Mask a database in place: every catalogued column of every table, in primary-key chunks.
+
+Each chunk is read, masked and written back in its own transaction together with the table's
+progress row (:mod:`terp_seed.masking.state`), so a run that is killed loses at most the chunk in
+flight, and the next run resumes after the last committed key: no row is masked twice. The
+caller holds the seed lock and has confirmed the run (:mod:`terp_seed.masking.cli`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from terp_seed.errors import ConfigError, SeedDataError
+from terp_seed.masking import state
+from terp_seed.masking.catalogue import PiiColumn, by_table, catalogue
+from terp_seed.masking.keys import MaskKey
+from terp_seed.masking.rules import mask_value
+from terp_seed.schema import NowOnUpdate, metadata
+
+log = logging.getLogger(__name__)
+DEFAULT_CHUNK_SIZE = 1000
+MAX_CHUNK_SIZE = 100_000
+_CHUNK_TABLE = "terp_seed_mask_chunk"
+
+
+class ChunkFn(Protocol):
+    """Called after each committed chunk with the table, its row count and its last key."""
+
+    def __call__(self, table: str, rows: int, last_pk: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """What to mask in one table: its key column and its catalogued columns."""
+
+    table: sa.Table
+    columns: tuple[PiiColumn, ...]
+
+    @property
+    def pk(self) -> sa.Column[Any]:
+        return next(iter(self.table.primary_key.columns))
+
+    @property
+    def describe(self) -> str:
+        """``column=rule,...``: recorded in the progress row and the audit (no values)."""
+        return ",".join(f"{c.column}={c.rule}" for c in self.columns)
+
+
+@dataclass
+class MaskReport:
+    """What a masking run did, per table (counts and names only)."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    resumed_after: dict[str, int] = field(default_factory=dict)
+    plans: list[TablePlan] = field(default_factory=list)
+
+    def detail(self, key: MaskKey) -> str:
+        """The audit's detail line: columns and rules per table, key fingerprint, resumptions."""
+        tables = "; ".join(f"{p.table.name}({p.describe})" for p in self.plans)
+        resumed = ", ".join(f"{t} after id {pk}" for t, pk in self.resumed_after.items() if pk)
+        return f"masked columns: {tables}; key fingerprint {key.fingerprint}" + (
+            f"; resumed {resumed}" if resumed else ""
+        )
+
+
+def plan_tables(names: Sequence[str] = ()) -> list[TablePlan]:
+    """The tables to mask (all catalogued tables when ``names`` is empty), in schema order.
+
+    :raises ConfigError: a name is not a TERP table, or its table has no PII columns.
+    """
+    grouped = by_table(catalogue())
+    for name in names:
+        if name not in metadata.tables:
+            raise ConfigError(
+                f"unknown table {name!r}: use one of {', '.join(grouped)} (see `terp-seed pii`)"
+            )
+        if name not in grouped:
+            raise ConfigError(
+                f"table {name!r} has no PII columns in the catalogue, so there is nothing to "
+                f"mask: use one of {', '.join(grouped)}"
+            )
+    chosen = [t for t in grouped if not names or t in names]
+    plans = [TablePlan(metadata.tables[t], tuple(grouped[t])) for t in chosen]
+    for plan in plans:
+        if len(plan.table.primary_key.columns) != 1:
+            raise ConfigError(f"table {plan.table.name!r} needs a one-column primary key to mask")
+    return plans
+
+
+def mask_database(
+    conn: sa.Connection,
+    plans: Sequence[TablePlan],
+    key: MaskKey,
+    *,
+    run_id: str,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    dry_run: bool = False,
+    restart: bool = False,
+    on_chunk: ChunkFn | None = None,
+) -> MaskReport:
+    """Mask every planned table on ``conn``, committing chunk by chunk; resume where a run
+    before stopped. A dry run reads and masks but writes nothing.
+
+    :raises ConfigError: saved progress was made with another key or other rules, or the
+        table changed since; ``restart=True`` forgets the progress and masks every row again.
+    """
+    report = MaskReport(plans=list(plans))
+    if not dry_run:
+        state.ensure_progress_table(conn)
+        if restart:
+            with conn.begin():
+                state.forget(conn, [p.table.name for p in plans])
+    for plan in plans:
+        progress = _resume_point(conn, plan, key, run_id, restart=restart or dry_run)
+        report.resumed_after[plan.table.name] = progress.last_pk
+        masker = _ChunkMasker(conn, plan, key, dry_run=dry_run)
+        report.rows[plan.table.name] = masker.run(progress, chunk_size, on_chunk)
+        log.info(
+            "masked %s: %d rows",
+            plan.table.name,
+            report.rows[plan.table.name],
+            extra={
+                "table": plan.table.name,
+                "rows": report.rows[plan.table.name],
+                "columns": plan.describe,
+                "dry_run": dry_run,
+            },
+        )
+    return report
+
+
+def _resume_point(
+    conn: sa.Connection, plan: TablePlan, key: MaskKey, run_id: str, *, restart: bool
+) -> state.TableProgress:
+    """The table's saved progress, checked against this run's key, rules and the canary."""
+    name = plan.table.name
+    fresh = state.TableProgress(name, key.fingerprint, plan.describe, run_id=run_id)
+    saved = None if restart else _load_saved(conn, name)
+    if saved is None:
+        return fresh
+    again = "run with the same key and rules, or pass --restart to mask every row again"
+    if saved.key_fingerprint != key.fingerprint:
+        raise ConfigError(
+            f"{name} is masked up to id {saved.last_pk} with key fingerprint "
+            f"{saved.key_fingerprint}, but this run's key has fingerprint {key.fingerprint}: "
+            f"{again}"
+        )
+    if saved.plan != plan.describe:
+        raise ConfigError(
+            f"{name} is masked up to id {saved.last_pk} with rules {saved.plan!r}, but the "
+            f"catalogue now says {plan.describe!r}: {again}"
+        )
+    if saved.last_pk and saved.canary != _current_canary(conn, plan, saved.last_pk):
+        raise ConfigError(
+            f"{name} was masked up to id {saved.last_pk} (run {saved.run_id}), but that row has "
+            f"changed since (a freshly restored copy?): pass --restart to mask every row again"
+        )
+    saved.run_id = run_id
+    return saved
+
+
+def _load_saved(conn: sa.Connection, name: str) -> state.TableProgress | None:
+    if state.PROGRESS_TABLE not in sa.inspect(conn).get_table_names():
+        return None
+    saved = state.load(conn, name)
+    conn.commit()
+    return saved
+
+
+def _current_canary(conn: sa.Connection, plan: TablePlan, pk: int) -> str | None:
+    cols = [plan.table.c[c.column] for c in plan.columns]
+    row = conn.execute(sa.select(*cols).where(plan.pk == pk)).first()
+    conn.commit()
+    return None if row is None else state.canary(pk, [_text(v) for v in row])
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else value if isinstance(value, str) else str(value)
+
+
+class _ChunkMasker:
+    """Reads, masks and writes one table chunk by chunk."""
+
+    def __init__(self, conn: sa.Connection, plan: TablePlan, key: MaskKey, *, dry_run: bool):
+        self.conn, self.plan, self.key, self.dry_run = conn, plan, key, dry_run
+        self.columns = [plan.table.c[c.column] for c in plan.columns]
+        self.names = [f"c{i}" for i in range(len(self.columns))]
+        self.mysql = conn.dialect.name in ("mysql", "mariadb")
+        chunk_columns = [sa.Column("pk", sa.BigInteger, primary_key=True, autoincrement=False)]
+        chunk_columns += [
+            sa.Column(n, c.type) for n, c in zip(self.names, self.columns, strict=True)
+        ]
+        self.chunk = sa.Table(_CHUNK_TABLE, sa.MetaData(), *chunk_columns, prefixes=["TEMPORARY"])
+        marks = ", ".join(["%s"] * len(chunk_columns))
+        self._chunk_insert = f"INSERT INTO {_CHUNK_TABLE} VALUES ({marks})"
+
+    def run(self, progress: state.TableProgress, size: int, on_chunk: ChunkFn | None) -> int:
+        """Mask every row after ``progress.last_pk``; return how many rows were masked."""
+        use_chunk_table = self.mysql and not self.dry_run
+        if use_chunk_table:
+            self._chunk_table("create")
+        masked = 0
+        while rows := self._step(progress, size):
+            masked += rows
+            if on_chunk is not None:
+                on_chunk(self.plan.table.name, rows, progress.last_pk)
+        if use_chunk_table:
+            self._chunk_table("drop")
+        return masked
+
+    def _step(self, progress: state.TableProgress, size: int) -> int:
+        """Mask the next chunk in one transaction, with its progress row; return its size."""
+        with self.conn.begin() as trans:
+            rows = self._read(progress.last_pk, size)
+            if not rows:
+                return 0
+            new = [self._mask(row) for row in rows]
+            progress.last_pk = int(new[-1][0])
+            if self.dry_run:
+                trans.rollback()
+                return len(rows)
+            self._write(new)
+            progress.rows_masked += len(new)
+            progress.canary = state.canary(progress.last_pk, new[-1][1:])
+            state.save(self.conn, progress)
+        return len(rows)
+
+    def _read(self, after: int, size: int) -> list[sa.Row[Any]]:
+        query = (
+            sa.select(self.plan.pk, *self.columns)
+            .where(self.plan.pk > after)
+            .order_by(self.plan.pk)
+            .limit(size)
+        )
+        if not self.dry_run:
+            query = query.with_for_update()
+        return list(self.conn.execute(query))
+
+    def _mask(self, row: sa.Row[Any]) -> tuple[Any, ...]:
+        out: list[Any] = [row[0]]
+        values: tuple[Any, ...] = tuple(row[1:])
+        for entry, value in zip(self.plan.columns, values, strict=True):
+            masked = mask_value(entry.masking, _text(value), self.key)
+            if masked is not None and entry.max_length and len(masked) > entry.max_length:
+                raise SeedDataError(
+                    f"masked {entry.table}.{entry.column} of id {row[0]} is {len(masked)} "
+                    f"characters, the column holds {entry.max_length}: widen the column or "
+                    f"choose another rule with info['mask']"
+                )
+            out.append(masked)
+        return tuple(out)
+
+    def _chunk_table(self, action: str) -> None:
+        """Create or drop the per-connection temporary table a chunk is staged in: one
+        multi-row INSERT and one joined UPDATE per chunk instead of one UPDATE per row."""
+        self.conn.execute(sa.text(f"DROP TEMPORARY TABLE IF EXISTS {_CHUNK_TABLE}"))
+        if action == "create":
+            self.chunk.create(self.conn)
+        self.conn.commit()
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write a masked chunk back. Columns that refresh themselves on UPDATE (``ON UPDATE
+        CURRENT_TIMESTAMP``) are set to themselves, so masking leaves ``updatedAt`` alone."""
+        keep: dict[Any, Any] = {c: c for c in self.plan.table.columns if _refreshes_on_update(c)}
+        if self.mysql:
+            self.conn.execute(self.chunk.delete())
+            self.conn.exec_driver_sql(self._chunk_insert, rows)  # one multi-row INSERT
+            sources = {
+                col: self.chunk.c[n] for col, n in zip(self.columns, self.names, strict=True)
+            }
+            self.conn.execute(
+                sa.update(self.plan.table)
+                .where(self.plan.pk == self.chunk.c.pk)
+                .values({**keep, **sources})
+            )
+            return
+        binds: dict[Any, Any] = {
+            col: sa.bindparam(n) for col, n in zip(self.columns, self.names, strict=True)
+        }
+        stmt = (
+            sa.update(self.plan.table)
+            .where(self.plan.pk == sa.bindparam("pk"))
+            .values({**keep, **binds})
+        )
+        params = [{"pk": r[0], **dict(zip(self.names, r[1:], strict=True))} for r in rows]
+        self.conn.execute(stmt, params)
+
+
+def _refreshes_on_update(column: sa.Column[Any]) -> bool:
+    default = column.server_default
+    return isinstance(default, sa.DefaultClause) and isinstance(default.arg, NowOnUpdate)

@@ -1,0 +1,230 @@
+"""Before insert: does each generated value fit the live column it is going to?
+
+:func:`live_chunk_check` builds the loader's :class:`~terp_seed.loading.ChunkCheckFn` from the
+database itself: column types, lengths, enum values and nullability are reflected once per run
+(per table, on its first chunk). A value that does not fit stops the step with one line::
+
+    vendors.name: value 'AAAA…' (300 chars) does not fit (accepts varchar(255)); row id 16
+
+instead of a driver traceback from the middle of a multi-row INSERT. SQLite keeps no enum values
+and no lengths, so there the enum values come from :mod:`terp_seed.schema`, and lengths and
+TIMESTAMP bounds are still enforced: the seeds are written for MySQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+
+from terp_seed.errors import SeedDataError
+from terp_seed.loading import ChunkCheckFn, Row
+from terp_seed.schema import metadata
+
+FitFn = Callable[[Any], bool]
+TIMESTAMP_MIN = dt.datetime(1970, 1, 1, 0, 0, 1)
+TIMESTAMP_MAX = dt.datetime(2038, 1, 19, 3, 14, 7)
+TEXT_BYTES = {"TINYTEXT": 255, "TEXT": 65_535, "MEDIUMTEXT": 16_777_215}
+INT_BITS = {"TINYINT": 8, "SMALLINT": 16, "MEDIUMINT": 24, "INTEGER": 32, "INT": 32}
+
+
+@dataclass(frozen=True)
+class ColumnFit:
+    """What one live column accepts: a test for non-NULL values and whether NULL is allowed."""
+
+    name: str
+    accepts: str
+    fits: FitFn
+    nullable: bool
+    required: bool  # NOT NULL without a default: a row must give a value
+
+
+class TableFit:
+    """The live columns of one table, checked row by row."""
+
+    def __init__(self, table: str, columns: Mapping[str, ColumnFit]) -> None:
+        self.table = table
+        self.columns = dict(columns)
+
+    def check(self, rows: list[Row]) -> None:
+        """Raise :class:`SeedDataError` at the first value that does not fit."""
+        if not rows:
+            return
+        self._check_keys(rows[0])
+        fits = [(key, self.columns[key]) for key in rows[0]]
+        for row in rows:
+            for key, col in fits:
+                value = row[key]
+                if value is None:
+                    if not col.nullable:
+                        self._fail(col, value, "NOT NULL", row)
+                elif not col.fits(value):
+                    self._fail(col, value, col.accepts, row)
+
+    def _check_keys(self, row: Row) -> None:
+        for key in row:
+            if key not in self.columns:
+                raise SeedDataError(
+                    f"{self.table}.{key}: no such column in the database (the seeds write it); "
+                    "run the schema migrations (alembic upgrade head) first"
+                )
+        for col in self.columns.values():
+            if col.required and col.name not in row:
+                raise SeedDataError(
+                    f"{self.table}.{col.name}: no value does not fit (accepts NOT NULL, no "
+                    "default); the factory must fill it"
+                )
+
+    def _fail(self, col: ColumnFit, value: object, accepts: str, row: Row) -> None:
+        where = f"; row id {row['id']}" if "id" in row else ""
+        raise SeedDataError(
+            f"{self.table}.{col.name}: value {show(value)} does not fit (accepts {accepts})"
+            f"{where}; nothing of this step was written"
+        )
+
+
+def show(value: object) -> str:
+    """A value as the one-line message shows it: quoted, cut at 40 characters."""
+    if isinstance(value, str):
+        if len(value) > 40:
+            return f"{value[:37] + '…'!r} ({len(value)} chars)"
+        return repr(value)
+    return str(value)
+
+
+def live_chunk_check(conn: sa.Connection) -> ChunkCheckFn:
+    """A chunk check that reflects each table from ``conn`` on first use, then reuses it."""
+    cache: dict[str, TableFit] = {}
+
+    def check(table: str, rows: list[Row]) -> None:
+        fit = cache.get(table)
+        if fit is None:
+            fit = cache[table] = reflect_table(conn, table)
+        fit.check(rows)
+
+    return check
+
+
+def reflect_table(conn: sa.Connection, table: str) -> TableFit:
+    """What each live column of ``table`` accepts."""
+    model = metadata.tables.get(table)
+    fits: dict[str, ColumnFit] = {}
+    for info in sa.inspect(conn).get_columns(table):
+        name = info["name"]
+        model_type = model.c[name].type if model is not None and name in model.c else None
+        accepts, test = describe_type(info["type"], model_type)
+        fits[name] = ColumnFit(
+            name,
+            accepts,
+            test,
+            bool(info["nullable"]),
+            required=not info["nullable"]
+            and info.get("default") is None
+            and not info.get("autoincrement"),
+        )
+    return TableFit(table, fits)
+
+
+def describe_type(
+    live: sa.types.TypeEngine[Any], model: sa.types.TypeEngine[Any] | None
+) -> tuple[str, FitFn]:
+    """``(what the column accepts, test)`` for a reflected type (the model fills gaps)."""
+    enum = live if isinstance(live, sa.Enum) else model
+    if isinstance(enum, sa.Enum):
+        values = frozenset(enum.enums)
+        return f"one of [{', '.join(enum.enums)}]", lambda v: isinstance(v, str) and v in values
+    if isinstance(model, sa.JSON) or isinstance(live, sa.JSON):
+        return "json", _anything
+    if isinstance(live, sa.Boolean):
+        return "boolean", lambda v: v in (0, 1)
+    if isinstance(live, sa.Integer):
+        return _integer(live)
+    if isinstance(live, sa.Numeric) and not isinstance(live, sa.Float):
+        return _decimal(live)
+    if isinstance(live, sa.DateTime):
+        return _datetime(live)
+    if isinstance(live, sa.Date):
+        return "date", lambda v: isinstance(v, dt.date)
+    if isinstance(live, sa.String):
+        return _string(live)
+    return type(live).__name__.lower(), _anything
+
+
+def _anything(value: object) -> bool:
+    return True
+
+
+def _integer(live: sa.types.TypeEngine[Any]) -> tuple[str, FitFn]:
+    kind = type(live).__name__.upper()
+    bits = INT_BITS.get(kind, 64)
+    if getattr(live, "unsigned", False):
+        low, high = 0, 2**bits - 1
+    else:
+        low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    name = kind.lower() + (" unsigned" if low == 0 else "")
+
+    def fits(value: object) -> bool:
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            value = int(value)
+        return isinstance(value, int) and low <= value <= high
+
+    return name, fits
+
+
+def _decimal(live: sa.types.TypeEngine[Any]) -> tuple[str, FitFn]:
+    precision = getattr(live, "precision", None)
+    scale = getattr(live, "scale", None) or 0
+    if precision is None:
+        return "decimal", _is_number
+    limit = Decimal(10) ** int(precision - scale)
+    step = Decimal(1).scaleb(-scale)
+
+    def fits(value: object) -> bool:
+        if not _is_number(value):
+            return False
+        try:
+            return abs(Decimal(str(value)).quantize(step)) < limit
+        except InvalidOperation:
+            return False
+
+    return f"decimal({precision},{scale})", fits
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return False
+    try:
+        return Decimal(str(value)).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def _datetime(live: sa.types.TypeEngine[Any]) -> tuple[str, FitFn]:
+    if not isinstance(live, sa.TIMESTAMP):
+        return "datetime", lambda v: isinstance(v, dt.date)
+
+    def fits(value: object) -> bool:
+        if isinstance(value, dt.datetime):
+            return TIMESTAMP_MIN <= value.replace(tzinfo=None) <= TIMESTAMP_MAX
+        return isinstance(value, dt.date) and TIMESTAMP_MIN.date() < value < TIMESTAMP_MAX.date()
+
+    return f"timestamp from {TIMESTAMP_MIN} to {TIMESTAMP_MAX}", fits
+
+
+def _string(live: sa.types.TypeEngine[Any]) -> tuple[str, FitFn]:
+    length = getattr(live, "length", None)
+    kind = type(live).__name__.upper()
+    if length is not None:
+        name = f"{'char' if kind == 'CHAR' else 'varchar'}({length})"
+        return name, lambda v: len(v if isinstance(v, str) else str(v)) <= length
+    limit = TEXT_BYTES.get(kind)
+    if limit is None:
+        return kind.lower(), _anything
+    return (
+        f"{kind.lower()} (up to {limit:,} bytes)",
+        lambda v: len((v if isinstance(v, str) else str(v)).encode()) <= limit,
+    )
