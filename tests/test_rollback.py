@@ -114,7 +114,8 @@ def test_backup_rollback_restore_round_trip(mysql_url: str, engine_for, tmp_path
             sums["terp_seed_ledger"] = sorted(
                 conn.execute(
                     sa.text(
-                        "SELECT run_id, revision, table_name, row_pk, checksum FROM terp_seed_ledger"
+                        "SELECT run_id, revision, table_name, row_pk, checksum "
+                        "FROM terp_seed_ledger"
                     )
                 ).all()
             )
@@ -233,6 +234,28 @@ def _wait_for_rows(engine: sa.Engine, table: str, timeout: float = 60) -> None:
     raise AssertionError(f"no {table} rows appeared")
 
 
+def _wait_for_payments_insert(engine: sa.Engine, timeout: float = 60) -> list[int]:
+    """Connection ids of seed sessions blocked on inserting payments (lines already written)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            waiting = (
+                conn.execute(
+                    sa.text(
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+                        "AND INFO LIKE 'INSERT INTO payments%'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        if waiting:
+            _wait_for_rows(engine, "order_line_items")
+            return [int(i) for i in waiting]
+        time.sleep(0.05)
+    raise AssertionError("the seed never reached its payments insert")
+
+
 def _assert_consistent(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_seed_version")).scalar()
@@ -260,22 +283,11 @@ def _interrupt(url: str, engine: sa.Engine, how: str) -> str:
     )
     proc = spawn(url, "alembic", "-n", "seed", "-x", "size=large", "upgrade", "head")
     try:
-        _wait_for_rows(engine, "order_line_items")
+        waiting = _wait_for_payments_insert(engine)
         if how == "sigkill":
             proc.send_signal(signal.SIGKILL)
         else:
             with engine.begin() as conn:
-                waiting = (
-                    conn.execute(
-                        sa.text(
-                            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
-                            "AND INFO LIKE 'INSERT INTO payments%'"
-                        )
-                    )
-                    .scalars()
-                    .all()
-                )
-                assert waiting, "the seed is not waiting on payments"
                 for cid in waiting:
                     conn.execute(sa.text(f"KILL {int(cid)}"))
         blocker.rollback()
