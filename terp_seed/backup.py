@@ -93,14 +93,22 @@ def read_backup(path: str) -> tuple[dict[str, Any], Iterator[Item]]:
                     item = json.loads(line)
                     table, origin, row = item["table"], item["origin"], item["row"]
                 except (ValueError, KeyError, TypeError):
-                    raise SeedDataError(
+                    raise ConfigError(
                         f"backup {path!r} line {number} is damaged; nothing was restored"
                     ) from None
                 if table not in metadata.tables:
-                    raise SeedDataError(f"backup {path!r} names unknown table {table!r}")
+                    raise ConfigError(f"backup {path!r} names unknown table {table!r}")
                 yield table, origin, _decode(metadata.tables[table], row)
 
     return header, rows()
+
+
+def check_backup(path: str) -> dict[str, Any]:
+    """Read a whole backup file once, so a damaged one is refused before anything is locked."""
+    header, rows = read_backup(path)
+    for _ in rows:
+        pass
+    return header
 
 
 def restore_backup(conn: sa.Connection, path: str) -> dict[str, int]:
@@ -150,7 +158,7 @@ def _decode(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in row.items():
         if key not in table.c:
-            raise SeedDataError(f"backup row for {table.name} has unknown column {key!r}")
+            raise ConfigError(f"backup row for {table.name} has unknown column {key!r}")
         if isinstance(value, dict) and len(value) == 1:
             kind, raw = next(iter(value.items()))
             if kind == "$decimal":

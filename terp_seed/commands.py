@@ -210,10 +210,10 @@ def _scope(conn: sa.Connection, args: argparse.Namespace) -> Scope:
 
 def restore(args: argparse.Namespace) -> int:
     """Load a backup file's rows back with their keys, and record their provenance."""
-    from terp_seed.backup import read_backup, restore_backup
+    from terp_seed.backup import check_backup, restore_backup
 
     options = _options(args)
-    header, _rows = read_backup(args.file)  # validates before the lock is taken
+    header = check_backup(args.file)  # a damaged file is refused before the lock is taken
     url = _url(args)
     with locked_session(options, url, None) as run:
         assert run.connection is not None

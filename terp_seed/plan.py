@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 ALL_ENVIRONMENTS = frozenset(ENVIRONMENTS)
 CUSTOMER_ENVIRONMENTS = frozenset({"dev", "test", "staging"})
-STRATEGIES = ("delete", "none")
+# delete: remove the ledger's rows; truncate: in dev, empty a table that holds nothing but this
+# revision's rows in one statement (else as delete); none: keep the rows on downgrade.
+STRATEGIES = ("delete", "truncate", "none")
 
 
 @dataclass(frozen=True)

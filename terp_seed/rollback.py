@@ -90,6 +90,7 @@ def execute_rollback(
     *,
     allow_modified: bool,
     before_delete: Callable[[RollbackPlan], None] | None = None,
+    truncate: bool = False,
 ) -> dict[str, int]:
     """Delete the rows of ``plan`` (children first) and their ledger rows; return counts.
 
@@ -131,7 +132,12 @@ def execute_rollback(
         ids = seeded_ids(conn, plan.scope, table)
         for col in _self_refs(table):  # break links inside the set before deleting it
             conn.execute(t.update().where(t.c.id.in_(ids)).values({col: None}))
-        n = conn.execute(t.delete().where(t.c.id.in_(ids))).rowcount
+        if truncate and _only_seeded(conn, plan, table):
+            # TRUNCATE would commit implicitly on MySQL; an unconditional DELETE stays in the
+            # transaction and needs no lookup of the ledger per row.
+            n = conn.execute(t.delete()).rowcount
+        else:
+            n = conn.execute(t.delete().where(t.c.id.in_(ids))).rowcount
         if n != plan.present.get(table, 0):
             raise SeedStepFailed(
                 f"rollback of {plan.scope.describe()}: deleted {n} rows of {table}, expected "
@@ -140,6 +146,13 @@ def execute_rollback(
         deleted[table] = n
     ledger_mod.forget(conn, plan.scope)
     return deleted
+
+
+def _only_seeded(conn: sa.Connection, plan: RollbackPlan, table: str) -> bool:
+    """True when ``table`` holds nothing but the rows of this rollback's scope."""
+    t = metadata.tables[table]
+    total = conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+    return int(total) == plan.present.get(table, 0)
 
 
 def _present(conn: sa.Connection, scope: Scope, table: str) -> int:

@@ -132,7 +132,6 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         return
     weights = [w for _, w in BATCH_STATUS]
     names = [s for s, _ in BATCH_STATUS]
-    per_pair: dict[tuple[int, int], int] = {}
     for i in range(count):
         product_id, category, name = rng.choice(products)
         lot_id = lot_ids[(i // 5) % len(lot_ids)]
@@ -150,16 +149,17 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         terms = "CONSIGNMENT" if consignment else rng.choice(("COD", "NET_7", "NET_15", "NET_30"))
         grade = next((g for g in ("AAA", "AA", "A") if f" {g} " in f"{name} "), None)
         photographed = rng.random() < 0.2 and bool(photo_events)
-        pair = (product_id, lot_id)
-        per_pair[pair] = per_pair.get(pair, 0) + 1
         batch_id = gen.ids.next_id("batches")
+        code = gen.next_code("batches", "code", "BATCH-", 6)
         tag = provider.metrc_tag()
         yield (
             "batches",
             {
                 "id": batch_id,
-                "code": gen.next_code("batches", "code", "BATCH-", 6),
-                "sku": f"SKU-{product_id:04d}-{lot_id:04d}-{per_pair[pair]:03d}",
+                "code": code,
+                # TERP's SKU-<product>-<lot>-<index>; the index is the batch's code number,
+                # unique across runs as codes continue after the highest existing one.
+                "sku": f"SKU-{product_id:04d}-{lot_id:04d}-{int(code[6:]):03d}",
                 "productId": product_id,
                 "lotId": lot_id,
                 "batchStatus": status,

@@ -22,9 +22,10 @@ RESERVED_EMAIL_DOMAINS: Final = ("example.com", "example.net", "example.org")
 RESERVED_TLDS: Final = ("test", "example", "invalid", "localhost")
 
 EMAIL_RE: Final = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
-    r"(?![\w-])"
+    r"(?<![\w.%+-])[\w.%+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}(?![\w-])"
 )
+"""An email address, internationalised ones included. Written with Unicode character classes
+only, so the free-text rule (which keeps every character's class) can never make one up."""
 PHONE_RE: Final = re.compile(
     r"(?<![\w+/.-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)|([2-9]\d{2}))[\s.-]?"
     r"([2-9]\d{2})[\s.-]?(\d{4})(?![\w/-])"

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from terp_seed import audit, logs, output
 from terp_seed.bookkeeping import ensure_bookkeeping
 from terp_seed.database import connect, make_engine
-from terp_seed.errors import SeedStepFailed, TerpSeedError
+from terp_seed.errors import ConfigError, SeedStepFailed, TerpSeedError
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.lock import seed_lock
 from terp_seed.runtime.options import RunOptions
@@ -64,7 +64,7 @@ def locked_session(
             result.detail = (
                 f"{type(exc).__name__}: {logs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
             )
-            if not options.dry_run:
+            if not options.dry_run and not isinstance(exc, ConfigError):  # bad input: no step ran
                 audit.write_detached(engine, run, result)
             if isinstance(exc, sa.exc.DBAPIError) and not isinstance(exc, TerpSeedError):
                 reason = logs.scrub(str(exc.orig).splitlines()[0])

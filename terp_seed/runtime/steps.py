@@ -95,11 +95,13 @@ def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
         _render_offline_delete(run, scope, plan.tables)
         result.outcome = "applied"
         return
-    result.rows = {t: -n for t, n in remove(run, scope, f"downgrade of {plan.revision}").items()}
+    truncate = plan.strategy == "truncate" and run.options.env == "dev"
+    removed = remove(run, scope, f"downgrade of {plan.revision}", truncate=truncate)
+    result.rows = {t: -n for t, n in removed.items()}
     result.outcome = "rolled back" if result.rows else "nothing-to-remove"
 
 
-def remove(run: SeedRun, scope: Scope, action: str) -> dict[str, int]:
+def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -> dict[str, int]:
     """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete."""
     from terp_seed.backup import write_backup
 
@@ -126,7 +128,9 @@ def remove(run: SeedRun, scope: Scope, action: str) -> dict[str, int]:
             path = write_backup(conn, run, scope)
             log.warning("backed up the rows to delete to %s", path, extra={"backup": path})
 
-    return execute_rollback(conn, rp, allow_modified=allow_modified, before_delete=backup)
+    return execute_rollback(
+        conn, rp, allow_modified=allow_modified, before_delete=backup, truncate=truncate
+    )
 
 
 def _render_offline_delete(run: SeedRun, scope: Scope, tables: tuple[str, ...]) -> None:
