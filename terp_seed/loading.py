@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from terp_seed import ledger
 from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import SeedDataError
+from terp_seed.offline import offline_insert
 from terp_seed.schema import TERP_TABLES, metadata
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class Loader:
         if self._check is not None:
             self._check(table, rows)
         if self._conn is None:
-            self._execute(t.insert().values(rows))
+            self._execute(offline_insert(t, rows))
             self._execute(
                 ledger_table.insert().values(
                     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from terp_seed.schema import TERP_TABLES
 from terp_seed.testing.plugin import run_alembic, schema_at_head, table_counts
 
 
@@ -15,9 +16,7 @@ def test_schema_and_seed_round_trip(any_url: str, engine_for) -> None:
     assert up.code == 0, up.err[-1500:]
     counts = table_counts(engine_for(any_url))
     assert counts["strains"] == 78 and counts["categories"] == 5 and counts["grades"] == 3
-    assert counts["terp_seed_ledger"] == sum(
-        counts[t] for t in ("strains", "categories", "subcategories", "grades", "workflow_statuses")
-    )
+    assert counts["terp_seed_ledger"] == sum(counts[t] for t in TERP_TABLES)
     down = run_alembic(any_url, "-n", "seed", "downgrade", "base")
     assert down.code == 0, down.err[-1500:]
     counts = table_counts(engine_for(any_url))
