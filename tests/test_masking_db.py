@@ -240,7 +240,7 @@ def test_audit_records_columns_and_counts_never_values_or_key(
 ) -> None:
     url, engine = production_db
     emails = [Production(i).email for i in range(1, 25)]
-    result = run_cli(url, *MASK, "--json-logs", env=STAGING)
+    result = run_cli(url, "--json-logs", *MASK, env=STAGING)
     assert result.code == 0, result.err
     (row,) = [r for r in audit_rows(engine) if r["direction"] == "mask"]
     assert row["outcome"] == "masked" and row["environment"] == "staging"

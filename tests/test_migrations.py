@@ -40,4 +40,4 @@ def test_seed_history_current_and_sql(sqlite_url: str) -> None:
     )
     assert run_alembic(sqlite_url, "-n", "seed", "upgrade", "head").code == 0
     current = run_alembic(sqlite_url, "-n", "seed", "current")
-    assert "0001_reference_data" in current.out
+    assert "0006_sales (head)" in current.out

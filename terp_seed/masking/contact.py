@@ -29,7 +29,7 @@ def mask_person_name(value: str, key: MaskKey) -> str:
     """Made-up name tokens with the same initials and length classes; titles stay, digits are
     redrawn.
 
-    :example: ``"Maria Gonzalez-Ortiz"`` -> ``"Mero Gadikome-Oseb"``
+    :example: ``"Maria Gonzalez-Ortiz"`` -> ``"Moze Gedemibor-Ojoje"``
     """
     if not value.strip():
         return value
@@ -46,7 +46,7 @@ def mask_company_name(value: str, key: MaskKey) -> str:
 
     Trailing words such as ``Farms``, ``Collective`` and ``LLC`` stay; the rest is replaced.
 
-    :example: ``"Green Valley Collective LLC"`` -> ``"Dapokeri Lovabize Hesomo Collective LLC"``
+    :example: ``"Green Valley Collective LLC"`` -> ``"Jojatofi Pozihape Jeleza Collective LLC"``
     """
     if not value.strip():
         return value
@@ -83,7 +83,7 @@ def mask_email(value: str, key: MaskKey) -> str:
     """An address at example.com/.net/.org: up to three local-part segments keep their lengths
     and separators, and a 65-bit keyed tag keeps distinct addresses distinct.
 
-    :example: ``"Jane.Doe@gmail.com"`` -> ``"kobe.hal.q4zt2nb7wa3fm@example.org"``
+    :example: ``"Jane.Doe@gmail.com"`` -> ``"kaje.roj.o53pd3z2cnknl@example.org"``
     """
     if not value.strip():
         return value
@@ -112,7 +112,7 @@ def mask_phone(value: str, key: MaskKey) -> str:
     """A fictional ``555-0100``..``555-0199`` number, same area code and layout when there is
     a valid North American number; ``(AAA) 555-01xx`` with a California area code otherwise.
 
-    :example: ``"+1 (510) 867-5309"`` -> ``"+1 (510) 555-0142"``
+    :example: ``"+1 (510) 867-5309"`` -> ``"+1 (510) 555-0120"``
     """
     if not value.strip():
         return value
@@ -148,7 +148,7 @@ def mask_address(value: str, key: MaskKey) -> str:
     rule cannot read becomes a made-up California one.
 
     :example: ``"1600 Shoreline Blvd, Mountain View, CA 94043"``
-        -> ``"4821 Telegraph Ave, Mountain View, CA 94017"``
+        -> ``"9169 Cypress Ln, Mountain View, CA 94099"``
     """
     if not value.strip():
         return value

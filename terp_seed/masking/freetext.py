@@ -68,7 +68,7 @@ def mask_free_text(value: str, key: MaskKey) -> str:
 
     Punctuation, spacing and line breaks stay, so the text keeps its shape.
 
-    :example: ``"Call Ann at (415) 867-5309."`` -> ``"Dizo Ako ge (415) 555-0117."``
+    :example: ``"Call Ann at (415) 867-5309."`` -> ``"Ikol Lip ol (415) 555-0136."``
     """
     return _mask_text(value, key, scramble=True)
 
@@ -78,6 +78,6 @@ def mask_free_text_patterns(value: str, key: MaskKey) -> str:
 
     For columns a reviewer has confirmed hold no names or other personal words.
 
-    :example: ``"Net 30, ap@acme.com"`` -> ``"Net 30, ap.d7x2kq9mzt4wb@example.com"``
+    :example: ``"Net 30, ap@acme.com"`` -> ``"Net 30, ga.7hkmhgkq7keqc@example.net"``
     """
     return _mask_text(value, key, scramble=False)

@@ -19,7 +19,7 @@ def mask_tax_id(value: str, key: MaskKey) -> str:
     """The same shape, character class by character class (a keyed permutation), except that a
     tax id written like an SSN (a sole proprietor's) gets a fictional SSN from :func:`mask_ssn`.
 
-    :example: ``"94-1234567"`` -> ``"30-8817264"``
+    :example: ``"94-1234567"`` -> ``"06-5493360"``
     """
     if _SSN_SHAPE_RE.fullmatch(value):
         return mask_ssn(value, key)
@@ -29,7 +29,7 @@ def mask_tax_id(value: str, key: MaskKey) -> str:
 def mask_license_number(value: str, key: MaskKey) -> str:
     """The same shape, character class by character class (a keyed permutation: exact).
 
-    :example: ``"C10-0000123-LIC"`` -> ``"F16-4716638-CZD"``
+    :example: ``"C10-0000123-LIC"`` -> ``"K11-0253910-RTU"``
     """
     return permute_shape(value, key, "license_number")
 
@@ -37,7 +37,7 @@ def mask_license_number(value: str, key: MaskKey) -> str:
 def mask_medical_id(value: str, key: MaskKey) -> str:
     """The same shape, character class by character class (a keyed permutation: exact).
 
-    :example: ``"MMIC-88213-A"`` -> ``"QZRE-10492-K"``
+    :example: ``"MMIC-88213-A"`` -> ``"GMGU-93724-R"``
     """
     return permute_shape(value, key, "medical_id")
 
@@ -46,7 +46,7 @@ def mask_ssn(value: str, key: MaskKey) -> str:
     """An SSN-like number that no SSN or ITIN can have: area ``9xx`` with group ``00``-``49``,
     laid out like the original when it has nine digits.
 
-    :example: ``"123-45-6789"`` -> ``"941-27-0385"``
+    :example: ``"123-45-6789"`` -> ``"914-03-4928"``
     """
     if not value.strip():
         return value
@@ -68,7 +68,7 @@ _TEST_NETS: Final = ("192.0.2", "198.51.100", "203.0.113")
 def mask_ip(value: str, key: MaskKey) -> str:
     """An address from the documentation ranges: RFC 5737 for IPv4, ``2001:db8::/32`` for IPv6.
 
-    :example: ``"73.15.201.4"`` -> ``"198.51.100.77"``
+    :example: ``"73.15.201.4"`` -> ``"198.51.100.36"``
     """
     if not value.strip():
         return value
@@ -93,7 +93,7 @@ _US_DATE_RE: Final = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(.*)$", re.DOTALL)
 def mask_date_of_birth(value: str, key: MaskKey) -> str:
     """Another day of the same year, written the same way (ISO or US); ages stay near right.
 
-    :example: ``"1984-07-21"`` -> ``"1984-02-03"``
+    :example: ``"1984-07-21"`` -> ``"1984-10-14"``
     """
     if not value.strip():
         return value

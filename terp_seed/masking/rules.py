@@ -8,6 +8,8 @@ A blank value has nothing personal in it and is returned as it is. ``None`` (SQL
 
 Rules marked ``distinct`` give distinct results for distinct inputs: the permutations exactly,
 the others by embedding 64 or more keyed-hash bits. Only those may mask a UNIQUE column.
+
+The ``:example:`` lines of the rules use the key ``golden-key-0123456789``.
 """
 
 from __future__ import annotations
