@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import pytest
 import sqlalchemy as sa
 
 from terp_seed.testing.plugin import (
@@ -75,11 +74,6 @@ def test_dry_run_needs_the_bookkeeping_tables(any_url: str, engine_for: EngineFo
     assert table_checksums(engine) == before
 
 
-@pytest.mark.xfail(
-    reason="loading.py renders offline INSERTs with literal binds, and SQLAlchemy has no "
-    "literal renderer for JSON values (clients.tags): --sql fails since revision 0003",
-    raises=sa.exc.CompileError,
-)
 def test_sql_preview_needs_no_database() -> None:
     url = "mysql+pymysql://nobody:hunter2-secret@127.0.0.1:1/none"
     result = run_alembic(url, *SEED, "upgrade", "head", "--sql")

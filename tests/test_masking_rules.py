@@ -78,7 +78,9 @@ ssns = st.builds(
 shaped_ids = st.text(string.ascii_letters + string.digits + "-/ ", min_size=1, max_size=60).filter(
     lambda v: any(c.isalnum() for c in v)
 )
-licences = st.from_regex(r"(C1[0-4]-[0-9]{7}-LIC|CCL2[0-4]-[0-9]{7}|CDPH-1[0-9]{7})", fullmatch=True)
+licences = st.from_regex(
+    r"(C1[0-4]-[0-9]{7}-LIC|CCL2[0-4]-[0-9]{7}|CDPH-1[0-9]{7})", fullmatch=True
+)
 tax_ids = st.from_regex(r"[0-9]{2}-[0-9]{7}", fullmatch=True) | ssns
 medical_ids = st.from_regex(r"[A-Z]{2,4}-[0-9]{4,8}(-[A-Z])?", fullmatch=True)
 ips = st.ip_addresses().map(str)

@@ -12,6 +12,7 @@ from terp_seed.masking.keys import KeyStream, MaskKey
 from terp_seed.masking.patterns import PHONE_RE, RESERVED_EMAIL_DOMAINS, VALID_AREA_CODES
 
 _TOKEN_RE: Final = re.compile(r"[^\W\d_]+|\d+")
+_BUSINESS_WORDS: Final = words.LEGAL_SUFFIXES | words.GENERIC_COMPANY_WORDS
 
 
 def _name_token(token: str, stream: KeyStream, force: bool) -> str:
@@ -52,9 +53,7 @@ def mask_company_name(value: str, key: MaskKey) -> str:
         return value
     tokens = value.split()
     keep: list[str] = []
-    while tokens and tokens[-1].strip(".,").casefold() in (
-        words.LEGAL_SUFFIXES | words.GENERIC_COMPANY_WORDS
-    ):
+    while tokens and tokens[-1].strip(".,").casefold() in _BUSINESS_WORDS:
         keep.insert(0, tokens.pop())
 
     def make(attempt: int) -> str:

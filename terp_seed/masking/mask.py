@@ -116,7 +116,7 @@ def mask_database(
             with conn.begin():
                 state.forget(conn, [p.table.name for p in plans])
     for plan in plans:
-        progress = _resume_point(conn, plan, key, run_id, restart=restart or dry_run)
+        progress = _resume_point(conn, plan, key, run_id, restart=restart)
         report.resumed_after[plan.table.name] = progress.last_pk
         masker = _ChunkMasker(conn, plan, key, dry_run=dry_run)
         report.rows[plan.table.name] = masker.run(progress, chunk_size, on_chunk)

@@ -1,8 +1,10 @@
 """The seed lineage's env: what ``seed_migrations/env.py`` calls.
 
-Online: settings -> connect -> advisory lock (own connection, whole run) -> schema gate ->
-Alembic runs the pending revisions, one transaction per revision, each audited -> summary.
-Offline (``--sql``): the same revisions render their SQL, no database needed.
+Online: settings -> advisory lock (own connection, whole run) -> schema gate -> terp-seed's
+own tables -> Alembic runs the pending revisions, one transaction per revision, each audited
+-> summary. Nothing is written before the lock is held and the gate has passed.
+Dry run: the same, in one transaction that is rolled back. Read-only commands (``current``):
+no lock, no gate. Offline (``--sql``): the revisions render their SQL, no database needed.
 """
 
 from __future__ import annotations
