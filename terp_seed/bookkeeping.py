@@ -58,3 +58,17 @@ def ensure_bookkeeping(conn: sa.Connection) -> None:
     """Create the ledger and audit tables when missing (DDL: call outside a seed transaction)."""
     bookkeeping_metadata.create_all(conn, checkfirst=True)
     conn.commit()
+
+
+def require_bookkeeping(conn: sa.Connection) -> None:
+    """A dry run must not create tables (DDL commits on MySQL): it needs them to exist."""
+    from terp_seed.errors import TerpSeedError
+
+    names = set(sa.inspect(conn).get_table_names())
+    conn.commit()
+    missing = [t for t in (LEDGER_TABLE, AUDIT_TABLE) if t not in names]
+    if missing:
+        raise TerpSeedError(
+            f"dry run needs terp-seed's own tables ({', '.join(missing)} missing): run "
+            "`terp-seed init` (creates only those tables) or a real seed run first"
+        )

@@ -14,7 +14,7 @@ from terp_seed.cli import _config, _options, _url, print_json
 from terp_seed.database import connect, make_engine, redact
 from terp_seed.errors import ConfigError, PolicyError
 from terp_seed.ledger import Scope
-from terp_seed.runtime.lock import current_holder, lock_name
+from terp_seed.runtime.lock import current_holder, lock_name, seed_lock
 from terp_seed.runtime.session import locked_session
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.validation import check_seeded
@@ -92,7 +92,8 @@ def lock(args: argparse.Namespace) -> int:
 
 def init(args: argparse.Namespace) -> int:
     """Create the ledger and audit tables (nothing else)."""
-    with connect(make_engine(_url(args))) as conn:
+    engine = make_engine(_url(args))
+    with seed_lock(engine, _options(args).lock_timeout), connect(engine) as conn:
         ensure_bookkeeping(conn)
     output.say("terp-seed bookkeeping tables are ready")
     return 0

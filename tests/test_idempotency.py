@@ -54,3 +54,29 @@ def test_production_gets_reference_data_only(mysql_url: str, engine_for) -> None
         ).scalar_one()
         version = conn.execute(sa.text("SELECT version_num FROM alembic_seed_version")).scalar_one()
     assert skipped == 5 and version == "0006_sales"
+
+
+def test_existing_reference_rows_are_kept_and_not_claimed(mysql_url: str, engine_for) -> None:
+    schema_at_head(mysql_url)
+    engine = engine_for(mysql_url)
+    with engine.begin() as conn:  # a real, soft-deleted strain still holds its unique name
+        conn.execute(
+            sa.text(
+                "INSERT INTO strains (id, name, standardizedName, deleted_at) "
+                "VALUES (500, 'Blue Dream', 'Blue Dream', NOW())"
+            )
+        )
+        conn.execute(sa.text("INSERT INTO grades (name, isActive) VALUES ('AAA', 1)"))
+    result = run_alembic(mysql_url, "-n", "seed", "upgrade", "0001_reference_data")
+    assert result.code == 0, result.err[-1500:]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM strains")).scalar() == 78
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM grades")).scalar() == 3
+        seeded = conn.execute(
+            sa.text("SELECT COUNT(*) FROM terp_seed_ledger WHERE table_name = 'strains'")
+        ).scalar()
+    assert seeded == 77
+    assert run_alembic(mysql_url, "-n", "seed", "downgrade", "base").code == 0
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM strains")).scalars().all() == ["Blue Dream"]
+        assert conn.execute(sa.text("SELECT name FROM grades")).scalars().all() == ["AAA"]

@@ -235,6 +235,26 @@ def test_mask_then_scan_finds_no_leaks_and_joins_hold(
     assert report["originals"] > 400 and report["columns_scanned"] > 80
 
 
+def test_scan_finds_leaks_in_uncatalogued_columns(
+    production_db: tuple[str, sa.Engine], tmp_path: Path
+) -> None:
+    url, engine = production_db
+    originals = write_originals(tmp_path, engine)
+    assert run_cli(url, *MASK, env=STAGING).code == 0
+    person = Production(3)
+    with engine.begin() as conn:  # staff typed personal data where the catalogue expects none
+        conn.execute(sa.text("UPDATE products SET description = :d WHERE id = 3"),
+                     {"d": f"Reserved for {person.email}"})  # fmt: skip
+        conn.execute(sa.text("UPDATE batches SET metadata = :d WHERE id = 5"),
+                     {"d": '{"owner_ssn": "123-45-6789", "call": "(916) 867-5309"}'})  # fmt: skip
+    result = run_cli(url, "pii-scan", "--originals", originals)
+    assert result.code == 1 and "3 leak(s)" in result.failure + result.out
+    assert "products.description: 1 row(s) contain an original value (id 3)" in result.out
+    assert "batches.metadata: 1 row(s) hold an SSN-like number outside" in result.out
+    assert "batches.metadata: 1 row(s) hold a phone number outside 555-0100..0199" in result.out
+    assert person.email not in result.out + result.err
+
+
 def test_audit_records_columns_and_counts_never_values_or_key(
     production_db: tuple[str, sa.Engine],
 ) -> None:

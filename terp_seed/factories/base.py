@@ -82,20 +82,25 @@ class Parents:
         if self._conn is None:
             self._offline.setdefault(table, []).append(row)
 
-    def rows(self, table: str, columns: Sequence[str]) -> list[tuple[Any, ...]]:
-        """``columns`` of every row of ``table`` (not deleted), by primary key."""
+    def rows(
+        self, table: str, columns: Sequence[str], *, include_deleted: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """``columns`` of every row of ``table`` by primary key; soft-deleted rows only when
+        ``include_deleted`` (for uniqueness: a soft-deleted row still holds its unique key)."""
         if self._conn is None:
             return [tuple(r.get(c) for c in columns) for r in self._offline.get(table, [])]
         t = metadata.tables[table]
         q = sa.select(*(t.c[c] for c in columns)).order_by(t.c.id)
-        if "deleted_at" in t.c:
+        if "deleted_at" in t.c and not include_deleted:
             q = q.where(t.c.deleted_at.is_(None))
         return [tuple(r) for r in self._conn.execute(q)]
 
-    def column(self, table: str, column: str, prefix: str | None = None) -> list[Any]:
+    def column(
+        self, table: str, column: str, prefix: str | None = None, *, include_deleted: bool = False
+    ) -> list[Any]:
         """One column of ``table`` (optionally only values starting with ``prefix``)."""
         if self._conn is None or prefix is None:
-            values = [r[0] for r in self.rows(table, [column])]
+            values = [r[0] for r in self.rows(table, [column], include_deleted=include_deleted)]
             return [v for v in values if prefix is None or str(v).startswith(prefix)]
         t = metadata.tables[table]
         q = sa.select(t.c[column]).where(t.c[column].startswith(prefix, autoescape=True))

@@ -14,7 +14,7 @@ def brands(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     rng = gen.rng("brands")
     provider = cannabis_provider(gen.faker("brands"))
     vendor_ids = gen.parents.column("vendors", "id")
-    existing = set(gen.parents.column("brands", "name"))
+    existing = set(gen.parents.column("brands", "name", include_deleted=True))
     names: list[str] = [] if existing else [HOUSE_BRAND]
     tries = 0
     while len(names) < count and tries < count * 20:

@@ -82,7 +82,7 @@ def users(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
 def vendors(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     """Deprecated suppliers table (still referenced by lots, brands and bills)."""
     rng, pools = gen.rng("vendors"), gen.pools
-    taken = set(gen.parents.column("vendors", "name"))
+    taken = set(gen.parents.column("vendors", "name", include_deleted=True))
     provider = cannabis_provider(gen.faker("vendors"))
     names = [n for n in provider.supplier_business_names(count + len(taken)) if n not in taken]
     for name in names[:count]:

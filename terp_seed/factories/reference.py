@@ -30,7 +30,7 @@ WORKFLOW_STATUSES: tuple[tuple[str, str, str], ...] = (
 
 
 def categories(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
-    existing = set(gen.parents.column("categories", "name"))
+    existing = set(gen.parents.column("categories", "name", include_deleted=True))
     for name, _uom, _subs in CATEGORIES:
         if name not in existing:
             yield (
@@ -46,7 +46,7 @@ def categories(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
 
 def subcategories(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     ids = {name: cid for cid, name in gen.parents.rows("categories", ["id", "name"])}
-    existing = set(gen.parents.rows("subcategories", ["categoryId", "name"]))
+    existing = set(gen.parents.rows("subcategories", ["categoryId", "name"], include_deleted=True))
     for category, _uom, subs in CATEGORIES:
         for name in subs:
             if category in ids and (ids[category], name) not in existing:
@@ -63,7 +63,7 @@ def subcategories(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
 
 
 def grades(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
-    existing = set(gen.parents.column("grades", "name"))
+    existing = set(gen.parents.column("grades", "name", include_deleted=True))
     for order, name in enumerate(GRADES, start=1):
         if name not in existing:
             yield (
@@ -84,7 +84,9 @@ def _slug(name: str) -> str:
 
 def strains(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     """The strain catalogue; a strain named after another (``White Runtz``) has it as parent."""
-    existing = {name: sid for sid, name in gen.parents.rows("strains", ["id", "name"])}
+    existing = {
+        name: sid for sid, name in gen.parents.rows("strains", ["id", "name"], include_deleted=True)
+    }
     names = [n for n, _ in STRAIN_CATALOGUE]
     # Base strains first, so a derived strain's parent already has its id.
     ordered = sorted(STRAIN_CATALOGUE, key=lambda s: _base_of(s[0], names) is not None)
@@ -118,7 +120,7 @@ def _base_of(name: str, names: list[str]) -> str | None:
 
 
 def workflow_statuses(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
-    existing = set(gen.parents.column("workflow_statuses", "slug"))
+    existing = set(gen.parents.column("workflow_statuses", "slug", include_deleted=True))
     for order, (name, slug, color) in enumerate(WORKFLOW_STATUSES, start=1):
         if slug not in existing:
             yield (

@@ -25,6 +25,7 @@ from terp_seed.masking.mask import (
     TablePlan,
     mask_database,
     plan_tables,
+    remaining_rows,
 )
 from terp_seed.masking.scan import load_originals, scan_database
 from terp_seed.progress import Progress
@@ -132,13 +133,7 @@ def _mask(
     """Mask on a connection of its own, which commits chunk by chunk (the session's connection
     keeps the audit transaction)."""
     with connect(make_engine(run.url)) as conn:
-        expected = {
-            p.table.name: int(
-                conn.execute(sa.select(sa.func.count()).select_from(p.table)).scalar_one()
-            )
-            for p in plans
-        }
-        conn.commit()
+        expected = remaining_rows(conn, plans, restart=restart)
         progress = Progress(expected)
         try:
             return mask_database(

@@ -134,6 +134,21 @@ def mask_database(
     return report
 
 
+def remaining_rows(
+    conn: sa.Connection, plans: Sequence[TablePlan], *, restart: bool = False
+) -> dict[str, int]:
+    """Rows per table after the saved progress (all rows when there is none, or on restart):
+    for progress bars. Read only; the checks of :func:`mask_database` still apply."""
+    remaining = {}
+    for plan in plans:
+        saved = None if restart else _load_saved(conn, plan.table.name)
+        after = saved.last_pk if saved is not None else 0
+        query = sa.select(sa.func.count()).select_from(plan.table).where(plan.pk > after)
+        remaining[plan.table.name] = int(conn.execute(query).scalar_one())
+        conn.commit()
+    return remaining
+
+
 def _resume_point(
     conn: sa.Connection, plan: TablePlan, key: MaskKey, run_id: str, *, restart: bool
 ) -> state.TableProgress:

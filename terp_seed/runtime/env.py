@@ -18,7 +18,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.schema import CreateTable
 
 from terp_seed import audit, logs, output
-from terp_seed.bookkeeping import SEED_VERSION_TABLE, bookkeeping_metadata, ensure_bookkeeping
+from terp_seed.bookkeeping import (
+    SEED_VERSION_TABLE,
+    bookkeeping_metadata,
+    ensure_bookkeeping,
+    require_bookkeeping,
+)
 from terp_seed.database import connect, make_engine, redact, resolve_url
 from terp_seed.errors import SeedStepFailed, TerpSeedError
 from terp_seed.runtime.gate import check_drift, check_schema_head
@@ -102,7 +107,7 @@ def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -
         check_schema_head(conn, context.config)
         check_drift(conn, _seeded_tables(context, run), run.options)
         if run.options.dry_run:
-            _require_bookkeeping(conn)
+            require_bookkeeping(conn)
         else:
             ensure_bookkeeping(conn)
         run.connection = conn
@@ -165,20 +170,6 @@ def _temporary_version_table(name: str) -> sa.Table:
         sa.PrimaryKeyConstraint("version_num", name=f"{name}_pkc"),
         prefixes=["TEMPORARY"],
     )
-
-
-def _require_bookkeeping(conn: sa.Connection) -> None:
-    """A dry run must not create tables (DDL commits on MySQL): it needs them to exist."""
-    from terp_seed.bookkeeping import AUDIT_TABLE, LEDGER_TABLE
-
-    names = set(sa.inspect(conn).get_table_names())
-    conn.commit()
-    missing = [t for t in (LEDGER_TABLE, AUDIT_TABLE) if t not in names]
-    if missing:
-        raise TerpSeedError(
-            f"dry run needs terp-seed's own tables ({', '.join(missing)} missing): run "
-            "`terp-seed init` (creates only those tables) or a real seed run first"
-        )
 
 
 def _seeded_tables(context: EnvironmentContext, run: SeedRun) -> set[str]:

@@ -63,6 +63,7 @@ class SeedRun:
     results: list[StepResult] = field(default_factory=list)
     chunk_check: ChunkCheckFn | None = None
     _confirmed: bool = False
+    _current_user: str | None = None
     _gen: Gen | None = None
 
     @property
@@ -129,9 +130,19 @@ class SeedRun:
             os_user = getpass.getuser()
         except Exception:  # pragma: no cover - no user database in some containers
             os_user = "?"
-        return {
-            "db_user": self.url.username
-            or ("sqlite" if self.url.get_backend_name() == "sqlite" else None),
-            "os_user": os_user,
-            "host": socket.gethostname(),
-        }
+        return {"db_user": self._db_user(), "os_user": os_user, "host": socket.gethostname()}
+
+    def _db_user(self) -> str | None:
+        """The account the database says we are (``CURRENT_USER()``), cached for the run."""
+        if self._current_user is None:
+            if self.url.get_backend_name() == "sqlite":
+                self._current_user = "sqlite"
+            elif self.connection is not None and not self.connection.closed:
+                try:
+                    value = self.connection.execute(sa.text("SELECT CURRENT_USER()")).scalar()
+                    self._current_user = str(value)
+                except sa.exc.DBAPIError:  # connection lost: fall back to the URL
+                    self._current_user = self.url.username
+            else:
+                return self.url.username
+        return self._current_user

@@ -15,7 +15,7 @@ from alembic.config import Config
 from sqlalchemy.engine import URL
 
 from terp_seed import audit, logs, output
-from terp_seed.bookkeeping import ensure_bookkeeping
+from terp_seed.bookkeeping import ensure_bookkeeping, require_bookkeeping
 from terp_seed.database import connect, make_engine
 from terp_seed.errors import ConfigError, SeedStepFailed, TerpSeedError
 from terp_seed.runtime.gate import check_drift, check_schema_head
@@ -43,10 +43,13 @@ def locked_session(
         seed_lock(engine, options.lock_timeout),
         connect(engine) as conn,
     ):
-        ensure_bookkeeping(conn)
         if config is not None:
             check_schema_head(conn, config)
         check_drift(conn, tables, options)
+        if options.dry_run:  # DDL would commit on MySQL: a dry run needs the tables to exist
+            require_bookkeeping(conn)
+        else:
+            ensure_bookkeeping(conn)
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)
         try:
