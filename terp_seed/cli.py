@@ -75,14 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     from terp_seed import commands
     from terp_seed.masking import cli as masking_cli
 
-    parser = argparse.ArgumentParser(prog="terp-seed", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="terp-seed",
+        description="Seed TERP's database: the verbs Alembic has no word for.",
+        epilog="Database: $TERP_DATABASE_URL, else sqlalchemy.url in alembic.ini [seed], else "
+        "./terp_seed.sqlite. Docs: docs/reference.md",
+    )
     parser.add_argument("-c", "--config", default=None, help="alembic.ini (default ./alembic.ini)")
     parser.add_argument("--json-logs", action="store_true", help="log JSON lines to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("status", help="seed revision, pending revisions, rows, last runs")
     p.add_argument("--json", action="store_true", help="print JSON")
-    _add_common(p, writes=False)
     p.set_defaults(func=commands.status)
 
     p = sub.add_parser("lock", help="show who holds the seed lock")
