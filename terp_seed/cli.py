@@ -81,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Database: $TERP_DATABASE_URL, else sqlalchemy.url in alembic.ini [seed], else "
         "./terp_seed.sqlite. Docs: docs/reference.md",
     )
-    parser.add_argument("-c", "--config", default=None, help="alembic.ini (default ./alembic.ini)")
+    parser.add_argument(
+        "-c",
+        "--config",
+        default=None,
+        help="alembic.ini (default $ALEMBIC_CONFIG or ./alembic.ini)",
+    )
     parser.add_argument("--json-logs", action="store_true", help="log JSON lines to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -129,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.config_given = args.config is not None
-    args.config = args.config or "alembic.ini"
+    args.config = args.config or os.environ.get("ALEMBIC_CONFIG") or "alembic.ini"
     _setup_logging(args.json_logs)
     func: Command = args.func
     try:
