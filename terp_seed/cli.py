@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-c",
         "--config",
         default=None,
-        help="alembic.ini (default $ALEMBIC_CONFIG or ./alembic.ini)",
+        help="alembic.ini ($ALEMBIC_CONFIG or ./alembic.ini)",
     )
     parser.add_argument("--json-logs", action="store_true", help="log JSON lines to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

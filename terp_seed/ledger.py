@@ -82,9 +82,10 @@ def record_range(
 
 def record_rows(
     conn: sa.Connection, run_id: str, revision: str | None, table: str, ids: Sequence[int]
-) -> None:
-    """Record explicit rows (offline mode and restores); checksums computed by the database."""
+) -> int:
+    """Record explicit rows (scattered keys, restores); returns how many were recorded."""
     t = metadata.tables[table]
+    recorded = 0
     for start in range(0, len(ids), 1000):
         chunk = list(ids[start : start + 1000])
         select = sa.select(
@@ -94,11 +95,12 @@ def record_rows(
             t.c.id,
             checksum_expr(conn, t),
         ).where(t.c.id.in_(chunk))
-        conn.execute(
+        recorded += conn.execute(
             ledger.insert().from_select(
                 ["run_id", "revision", "table_name", "row_pk", "checksum"], select
             )
-        )
+        ).rowcount
+    return recorded
 
 
 def counts(conn: sa.Connection, scope: Scope) -> dict[str, int]:

@@ -1,15 +1,27 @@
 """The bulk loader: the only code that writes seed rows.
 
 It takes a stream of ``(table, row)`` pairs, buffers rows per table, and flushes them in chunks,
-parents before children, as multi-row INSERTs. After each chunk it records the chunk's rows in
-the provenance ledger with one ``INSERT ... SELECT`` in the same transaction. Offline
-(``--sql``) it renders the same statements as SQL text instead.
+parents before children. A chunk goes in as a multi-row INSERT (SQLite, and small chunks on
+MySQL) or, on MySQL/MariaDB, by ``LOAD DATA LOCAL INFILE`` (:mod:`terp_seed.load_data`). After
+each chunk its rows are recorded in the provenance ledger with one ``INSERT ... SELECT`` in the
+same transaction. Offline (``--sql``) it renders the same statements as SQL text instead.
+
+On MySQL the database work of a chunk (insert and ledger) runs on a worker thread while the
+caller generates the next chunk, so generation and loading overlap. Only one chunk is in flight;
+any statement the caller's thread sends on the connection meanwhile (a factory asking for its
+parents, a check reflecting a table) first waits for it, so the connection is never used by two
+threads at once.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -17,13 +29,16 @@ import sqlalchemy as sa
 from terp_seed import ledger
 from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import SeedDataError
-from terp_seed.offline import offline_insert
+from terp_seed.load_data import TableEncoder, load_data
 from terp_seed.schema import TERP_TABLES, metadata
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
-DEFAULT_CHUNK_ROWS = 2000
+DEFAULT_CHUNK_ROWS = 2000  # SQLite and offline: rows buffered per table before a flush
+MYSQL_CHUNK_ROWS = 40_000  # MySQL: bigger chunks, as most of them go in by LOAD DATA
+BULK_MIN_ROWS = 2000  # a MySQL chunk of at least this many rows of a table uses LOAD DATA
 _ORDER = {t: i for i, t in enumerate(TERP_TABLES)}
+_in_worker = threading.local()
 
 
 class ProgressFn(Protocol):
@@ -38,6 +53,16 @@ class ChunkCheckFn(Protocol):
     def __call__(self, table: str, rows: list[Row]) -> None: ...
 
 
+@dataclass
+class _Chunk:
+    """Rows of one table on their way in; ``payload`` is set for ``LOAD DATA``."""
+
+    table: str
+    rows: list[Row]
+    columns: tuple[str, ...]
+    payload: bytes | None = None
+
+
 class Loader:
     """Writes rows and their provenance; one instance per seed step."""
 
@@ -48,71 +73,180 @@ class Loader:
         conn: sa.Connection | None,
         run_id: str,
         revision: str | None,
-        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        chunk_rows: int | None = None,
         progress: ProgressFn | None = None,
         check: ChunkCheckFn | None = None,
+        bulk_rows: int = BULK_MIN_ROWS,
     ) -> None:
         self._execute = execute
         self._conn = conn  # None offline: statements are rendered, not run
+        self._mysql = conn is not None and conn.dialect.name in ("mysql", "mariadb")
         self._run_id = run_id
         self._revision = revision
-        self._chunk = chunk_rows
+        self._chunk = chunk_rows or (MYSQL_CHUNK_ROWS if self._mysql else DEFAULT_CHUNK_ROWS)
+        self._bulk_rows = bulk_rows
         self._progress = progress
         self._check = check
         self._buffers: dict[str, list[Row]] = {}
+        self._encoders: dict[tuple[str, tuple[str, ...]], TableEncoder] = {}
+        self._pending: Future[list[tuple[str, int]]] | None = None
         self.counts: dict[str, int] = {}
 
     def load(self, stream: Iterable[tuple[str, Row]]) -> dict[str, int]:
         """Write every row of ``stream``; return rows written per table."""
-        for table, row in stream:
-            buf = self._buffers.setdefault(table, [])
-            buf.append(row)
-            if len(buf) >= self._chunk:
-                self._flush_all()
-        self._flush_all()
+        with self._worker() as submit:
+            for table, row in stream:
+                buf = self._buffers.get(table)
+                if buf is None:
+                    buf = self._buffers[table] = []
+                buf.append(row)
+                if len(buf) >= self._chunk:
+                    self._flush_all(submit)
+            self._flush_all(submit)
         return dict(self.counts)
 
-    def _flush_all(self) -> None:
+    # -- flushing ---------------------------------------------------------------------------
+
+    def _flush_all(self, submit: Callable[[list[_Chunk]], None]) -> None:
+        chunks = []
         for table in sorted(self._buffers, key=lambda t: _ORDER.get(t, len(_ORDER))):
             rows = self._buffers[table]
             if rows:
-                self._flush(table, rows)
+                chunks.append(self._prepare(table, rows))
                 self._buffers[table] = []
+        if chunks:
+            submit(chunks)
 
-    def _flush(self, table: str, rows: list[Row]) -> None:
-        t = metadata.tables[table]
+    def _prepare(self, table: str, rows: list[Row]) -> _Chunk:
         keys = rows[0].keys()
         if any(r.keys() != keys for r in rows):
             raise SeedDataError(f"factory for {table} produced rows with different columns")
         if self._check is not None:
             self._check(table, rows)
-        if self._conn is None:
-            self._execute(offline_insert(t, rows))
-            self._execute(
-                ledger_table.insert().values(
-                    [
-                        {
-                            "run_id": self._run_id,
-                            "revision": self._revision,
-                            "table_name": table,
-                            "row_pk": r["id"],
-                            "checksum": None,
-                        }
-                        for r in rows
-                    ]
-                )
+        chunk = _Chunk(table, rows, tuple(keys))
+        if self._mysql and len(rows) >= self._bulk_rows:
+            chunk.payload = self._encoder(table, chunk.columns).encode(rows)
+        return chunk
+
+    def _encoder(self, table: str, columns: tuple[str, ...]) -> TableEncoder:
+        key = (table, columns)
+        if key not in self._encoders:
+            self._encoders[key] = TableEncoder(metadata.tables[table], columns)
+        return self._encoders[key]
+
+    def _write(self, chunks: list[_Chunk]) -> list[tuple[str, int]]:
+        """Insert and record each chunk, parents first (runs on the worker thread on MySQL)."""
+        done = []
+        for chunk in chunks:
+            if self._conn is None:
+                self._render(chunk)
+            else:
+                self._insert(self._conn, chunk)
+            done.append((chunk.table, len(chunk.rows)))
+        return done
+
+    def _insert(self, conn: sa.Connection, chunk: _Chunk) -> None:
+        t = metadata.tables[chunk.table]
+        if chunk.payload is not None:
+            dbapi = conn.connection.dbapi_connection
+            load_data(dbapi, t, chunk.columns, chunk.payload, chunk.rows)
+        else:
+            conn.execute(t.insert(), chunk.rows)
+        ids = [r["id"] for r in chunk.rows]
+        first, last = min(ids), max(ids)
+        if last - first + 1 == len(ids):  # ids of inserted rows are distinct: exactly the range
+            recorded = ledger.record_range(
+                conn, self._run_id, self._revision, chunk.table, first, last
             )
         else:
-            self._conn.execute(t.insert(), rows)
-            first, last = rows[0]["id"], rows[-1]["id"]
-            recorded = ledger.record_range(
-                self._conn, self._run_id, self._revision, table, first, last
+            recorded = ledger.record_rows(conn, self._run_id, self._revision, chunk.table, ids)
+        if recorded != len(ids):
+            raise SeedDataError(
+                f"ledger for {chunk.table} recorded {recorded} of {len(ids)} rows "
+                f"(ids {first}..{last}); the step was rolled back"
             )
-            if recorded != len(rows) or last - first + 1 != len(rows):
-                raise SeedDataError(
-                    f"ledger for {table} recorded {recorded} of {len(rows)} rows "
-                    f"(ids {first}..{last}); the step was rolled back"
-                )
-        self.counts[table] = self.counts.get(table, 0) + len(rows)
-        if self._progress is not None:
-            self._progress(table, len(rows))
+
+    def _render(self, chunk: _Chunk) -> None:
+        """Offline: the INSERT and the ledger rows as SQL text (JSON rendered as text)."""
+        t = metadata.tables[chunk.table]
+        json_columns = {c.name for c in t.columns if isinstance(c.type, sa.JSON)}
+        rows = chunk.rows
+        if json_columns:
+            clause = sa.table(
+                t.name,
+                *(sa.column(c.name, sa.Text() if c.name in json_columns else c.type) for c in t.c),
+            )
+            rows = [
+                {
+                    k: json.dumps(v) if k in json_columns and v is not None else v
+                    for k, v in r.items()
+                }
+                for r in rows
+            ]
+            self._execute(clause.insert().values(rows))
+        else:
+            self._execute(t.insert().values(rows))
+        self._execute(
+            ledger_table.insert().values(
+                [
+                    {
+                        "run_id": self._run_id,
+                        "revision": self._revision,
+                        "table_name": chunk.table,
+                        "row_pk": r["id"],
+                        "checksum": None,
+                    }
+                    for r in rows
+                ]
+            )
+        )
+
+    def _done(self, written: list[tuple[str, int]]) -> None:
+        for table, n in written:
+            self.counts[table] = self.counts.get(table, 0) + n
+            if self._progress is not None:
+                self._progress(table, n)
+
+    # -- the worker -------------------------------------------------------------------------
+
+    @contextmanager
+    def _worker(self) -> Iterator[Callable[[list[_Chunk]], None]]:
+        """``submit(chunks)``: write now (SQLite, offline) or on the worker thread (MySQL)."""
+        if not self._mysql or self._conn is None:
+            yield lambda chunks: self._done(self._write(chunks))
+            return
+        conn = self._conn
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="terp-seed-load")
+
+        def run(chunks: list[_Chunk]) -> list[tuple[str, int]]:
+            _in_worker.active = True
+            return self._write(chunks)
+
+        def submit(chunks: list[_Chunk]) -> None:
+            self._settle()
+            self._pending = pool.submit(run, chunks)
+
+        def guard(*_args: Any, **_kw: Any) -> None:
+            if not getattr(_in_worker, "active", False):
+                self._settle()
+
+        sa.event.listen(conn, "before_execute", guard)
+        sa.event.listen(conn, "before_cursor_execute", guard)
+        try:
+            yield submit
+            self._settle()
+        finally:
+            try:
+                if self._pending is not None:  # failing: let the chunk in flight end first
+                    self._pending.exception()
+                    self._pending = None
+            finally:
+                sa.event.remove(conn, "before_execute", guard)
+                sa.event.remove(conn, "before_cursor_execute", guard)
+                pool.shutdown(wait=True)
+
+    def _settle(self) -> None:
+        """Wait for the chunk in flight, count it, and raise its error if it failed."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._done(pending.result())

@@ -321,6 +321,7 @@ def test_another_key_is_refused(production_db: tuple[str, sa.Engine]) -> None:
 
 def test_dry_run_changes_nothing(production_db: tuple[str, sa.Engine]) -> None:
     url, engine = production_db
+    assert run_cli(url, "init").code == 0  # a dry run writes no DDL: bookkeeping must exist
     before = snapshot(engine)
     result = run_cli(url, *MASK, "--dry-run", env=STAGING)
     assert result.code == 0 and "would mask rows: users 24" in result.out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from faker import Faker
 
 from terp_seed.factories.cannabis import make_faker
+from terp_seed.factories.draw import Draw
 from terp_seed.factories.pools import Pools
 from terp_seed.schema import metadata
 from terp_seed.sizes import Size
@@ -38,15 +39,27 @@ def with_timestamps(table: str, row: Row) -> Row:
     Without this the database would stamp ``now()``, and the same seed would give different
     rows on different days. ``updatedAt`` equals ``createdAt`` for a freshly seeded row.
     """
-    columns = metadata.tables[table].c
+    plan = _TIMESTAMP_COLUMNS.get(table)
+    if plan is None:
+        columns = metadata.tables[table].c
+        plan = _TIMESTAMP_COLUMNS[table] = (
+            tuple(c for c in _CREATED if c in columns),
+            tuple(c for c in _UPDATED if c in columns),
+        )
+    created_names, updated_names = plan
+    if not (created_names or updated_names):
+        return row
     created = next((row[c] for c in _CREATED if c in row), None)
-    for name in _CREATED:
-        if name in columns and name not in row:
+    for name in created_names:
+        if name not in row:
             row[name] = created = created or ANCHOR_TIME
-    for name in _UPDATED:
-        if name in columns and name not in row:
+    for name in updated_names:
+        if name not in row:
             row[name] = created or ANCHOR_TIME
     return row
+
+
+_TIMESTAMP_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
 class IdAllocator:
@@ -132,11 +145,22 @@ class Gen:
         On an empty table the numbers start at 1, so codes are deterministic; on a table with
         rows (seeded or not) they continue after the largest, so they stay unique.
         """
+        return self.codes(table, column, prefix, width)()
+
+    def codes(self, table: str, column: str, prefix: str, width: int) -> Callable[[], str]:
+        """A cheap :meth:`next_code` for hot loops: each call returns the next code."""
         key = (table, column, prefix)
-        if key not in self._sequences:
-            self._sequences[key] = self._max_code(table, column, prefix)
-        self._sequences[key] += 1
-        return f"{prefix}{self._sequences[key]:0{width}d}"
+        sequences = self._sequences
+        if key not in sequences:
+            sequences[key] = self._max_code(table, column, prefix)
+        fmt = f"{prefix}{{:0{width}d}}".format
+
+        def next_code() -> str:
+            n = sequences[key] + 1
+            sequences[key] = n
+            return fmt(n)
+
+        return next_code
 
     def _max_code(self, table: str, column: str, prefix: str) -> int:
         best = 0
@@ -149,6 +173,10 @@ class Gen:
     def rng(self, table: str) -> random.Random:
         """A generator for ``table`` seeded from the run seed (never global state)."""
         return random.Random(self.subseed(table))
+
+    def draw(self, table: str) -> Draw:
+        """:meth:`rng` wrapped for cheap picks in hot loops."""
+        return Draw(self.rng(table))
 
     def faker(self, table: str) -> Faker:
         """A Faker instance seeded for ``table`` with the cannabis provider."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from terp_seed.factories.base import Gen, Row
 from terp_seed.factories.cannabis import cannabis_provider
-from terp_seed.factories.cannabis_data import CATEGORIES, FLOWER, HOUSE_BRAND
+from terp_seed.factories.cannabis_data import CATEGORIES, FLOWER, GROW_TYPES, HOUSE_BRAND
 
 
 def brands(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -38,7 +38,6 @@ def brands(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
 
 def products(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     """Products named in TERP's style from the strain catalogue and the category tables."""
-    rng = gen.rng("products")
     provider = cannabis_provider(gen.faker("products"))
     brand_ids = gen.parents.column("brands", "id")
     suppliers = [cid for cid, seller in gen.parents.rows("clients", ["id", "is_seller"]) if seller]
@@ -50,23 +49,29 @@ def products(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         return
     flower = [c for c in catalogue if c[0] == FLOWER]
     other = [c for c in catalogue if c[0] != FLOWER]
+    draw = gen.draw("products")
+    pick, rnd = draw.pick, draw.random
+    names: dict[tuple[str, str, str, str | None, str | None], str] = {}
     for _ in range(count):
-        pick = flower if flower and (not other or rng.random() < 0.9) else other
-        category, uom, subcategories = rng.choice(pick)
-        subcategory = rng.choice(subcategories) if subcategories else None
-        strain_id, strain = rng.choice(strains)
-        grow = rng.choice(("Indoor", "Greenhouse", "Outdoor")) if category == FLOWER else None
-        grade = rng.choice(("AAA", "AA", "A")) if category == FLOWER else None
+        category, uom, subcategories = pick(
+            flower if flower and (not other or rnd() < 0.9) else other
+        )
+        subcategory = pick(subcategories) if subcategories else None
+        strain_id, strain = pick(strains)
+        grow = pick(GROW_TYPES) if category == FLOWER else None
+        grade = pick(("AAA", "AA", "A")) if category == FLOWER else None
+        key = (strain, category, subcategory or "", grow, grade)
+        name = names.get(key)
+        if name is None:  # pure but not cheap (it validates its arguments): once per key
+            name = names[key] = provider.product_name(*key)
         yield (
             "products",
             {
                 "id": gen.ids.next_id("products"),
-                "brandId": rng.choice(brand_ids),
-                "supplier_client_id": rng.choice(suppliers) if suppliers else None,
+                "brandId": pick(brand_ids),
+                "supplier_client_id": pick(suppliers) if suppliers else None,
                 "strainId": strain_id,
-                "nameCanonical": provider.product_name(
-                    strain, category, subcategory or "", grow, grade
-                ),
+                "nameCanonical": name,
                 "category": category,
                 "subcategory": subcategory,
                 "uomSellable": uom,

@@ -3,14 +3,27 @@ warehouse locations, and where each batch sits (batchLocations)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from terp_seed.factories.base import ANCHOR_DATE, Gen, Row
 from terp_seed.factories.cannabis import cannabis_provider
-from terp_seed.factories.cannabis_data import FLOWER
+from terp_seed.factories.cannabis_data import (
+    CBD_RANGES,
+    FLOWER,
+    FLOWER_COGS_PER_LB,
+    GROW_TYPES,
+    NON_FLOWER_COGS_BASE,
+    THC_RANGES,
+)
+from terp_seed.factories.draw import (
+    Draw,
+    Weighted,
+    decimal_cents,
+    decimal_ten_thousandths,
+)
 
 START_DATE = date(2024, 1, 1)  # TERP's generators date intake from 2024-01-01 to now
 BATCH_STATUS = (
@@ -27,62 +40,61 @@ EVENT_KINDS = (
     ("DELIVERY", "ORDERS", 20),
     ("PAYMENT_DUE", "ACCOUNTING", 10),
 )
-Q4 = Decimal("0.0001")
-
-
-def _day(gen_rng: object, start: date = START_DATE, end: date = ANCHOR_DATE) -> date:
-    import random
-
-    assert isinstance(gen_rng, random.Random)
-    return start + timedelta(days=gen_rng.randint(0, (end - start).days))
+# Every day from 2024-01-01 to the anchor day, built once.
+DAYS = tuple(START_DATE + timedelta(days=d) for d in range((ANCHOR_DATE - START_DATE).days + 1))
 
 
 def calendar_events(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     """Intake, photography, delivery and payment-due events created by staff users."""
-    rng = gen.rng("calendar_events")
+    draw = gen.draw("calendar_events")
+    pick = draw.pick
     users = gen.parents.column("users", "id")
     if not users:
         return
-    kinds = [k for k in EVENT_KINDS for _ in range(k[2])]
+    kind_of = Weighted([k[:2] for k in EVENT_KINDS], [k[2] for k in EVENT_KINDS])
+    recent = ANCHOR_DATE - timedelta(days=7)
     for _ in range(count):
-        event_type, module, _w = rng.choice(kinds)
-        start = _day(rng)
+        event_type, module = kind_of(draw)
+        start = pick(DAYS)
         yield (
             "calendar_events",
             {
                 "id": gen.ids.next_id("calendar_events"),
                 "title": f"{event_type.replace('_', ' ').title()} {start:%b %d}",
                 "start_date": start,
-                "end_date": start + timedelta(days=rng.choice((0, 0, 1))),
+                "end_date": start + timedelta(days=pick((0, 0, 1))),
                 "module": module,
                 "event_type": event_type,
-                "status": "COMPLETED" if start < ANCHOR_DATE - timedelta(days=7) else "SCHEDULED",
-                "priority": rng.choice(("LOW", "MEDIUM", "MEDIUM", "HIGH")),
-                "created_by": rng.choice(users),
+                "status": "COMPLETED" if start < recent else "SCHEDULED",
+                "priority": pick(("LOW", "MEDIUM", "MEDIUM", "HIGH")),
+                "created_by": pick(users),
             },
         )
 
 
 def lots(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     """Supplier intake events, dated 2024-01-01 to the anchor day."""
-    rng = gen.rng("lots")
+    draw = gen.draw("lots")
+    pick, rnd = draw.pick, draw.random
     suppliers = [cid for cid, seller in gen.parents.rows("clients", ["id", "is_seller"]) if seller]
     vendors = gen.parents.column("vendors", "id")
     if not vendors:
         return
+    next_code = gen.codes("lots", "code", "LOT-", 5)
+    sentences = gen.pools.sentences
     for _ in range(count):
-        when = datetime.combine(_day(rng), datetime.min.time()) + timedelta(
-            hours=rng.randint(7, 17)
+        when = datetime.combine(pick(DAYS), datetime.min.time()) + timedelta(
+            hours=draw.between(7, 17)
         )
         yield (
             "lots",
             {
                 "id": gen.ids.next_id("lots"),
-                "code": gen.next_code("lots", "code", "LOT-", 5),
-                "supplier_client_id": rng.choice(suppliers) if suppliers else None,
-                "vendorId": rng.choice(vendors),
+                "code": next_code(),
+                "supplier_client_id": pick(suppliers) if suppliers else None,
+                "vendorId": pick(vendors),
                 "date": when,
-                "notes": rng.choice(gen.pools.sentences) if rng.random() < 0.3 else None,
+                "notes": pick(sentences) if rnd() < 0.3 else None,
             },
         )
 
@@ -115,13 +127,20 @@ def locations(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
 
 
 def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
-    """Batches of products within lots (about five per lot), each placed at 1-2 locations."""
-    rng = gen.rng("batches")
-    provider = cannabis_provider(gen.faker("batches"))
-    products = gen.parents.rows("products", ["id", "category", "nameCanonical"])
+    """Batches of products within lots (about five per lot), each placed at 1-2 locations.
+
+    Quantities are whole units and ten-thousandths, money whole cents: ``Decimal`` is built
+    once per value, never used for arithmetic.
+    """
+    draw = gen.draw("batches")
+    rnd, pick = draw.random, draw.pick
+    products = [
+        (pid, category, name, _cogs_range(category, name))
+        for pid, category, name in gen.parents.rows("products", ["id", "category", "nameCanonical"])
+    ]
     lot_ids = gen.parents.column("lots", "id")
     grades = set(gen.parents.column("grades", "name"))
-    statuses = dict(gen.parents.rows("workflow_statuses", ["slug", "id"]))
+    ready = dict(gen.parents.rows("workflow_statuses", ["slug", "id"])).get("ready-to-sell")
     photo_events = [
         i
         for i, t in gen.parents.rows("calendar_events", ["id", "event_type"])
@@ -130,28 +149,34 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     slots = gen.parents.rows("locations", ["site", "zone", "rack", "shelf", "bin"])
     if not (products and lot_ids):
         return
-    weights = [w for _, w in BATCH_STATUS]
-    names = [s for s, _ in BATCH_STATUS]
+    next_id, next_code = gen.ids.next_id, gen.codes("batches", "code", "BATCH-", 6)
+    status_of = Weighted.of(BATCH_STATUS)
+    facilities: dict[int, str] = {}
     for i in range(count):
-        product_id, category, name = rng.choice(products)
+        product_id, category, name, (cogs_low, cogs_span) = pick(products)
         lot_id = lot_ids[(i // 5) % len(lot_ids)]
         flower = category == FLOWER
-        status = rng.choices(names, weights)[0]
-        grow = next((g for g in ("Indoor", "Greenhouse", "Outdoor") if g in name), None)
-        cogs = provider.unit_cogs(category, grow if flower else None)
-        on_hand = Decimal(rng.randint(10, 500) if flower else rng.randint(50, 1000))
+        status = status_of(draw)
+        cogs = cogs_low + int(rnd() * cogs_span)  # cents
+        on_hand = (10 + int(rnd() * 491)) if flower else (50 + int(rnd() * 951))
         if status in ("SOLD_OUT", "CLOSED"):
-            on_hand = Decimal(0)
-        reserved = Decimal(0)
-        if status == "LIVE" and rng.random() < 0.15:
-            reserved = (on_hand * Decimal(rng.uniform(0.1, 0.4))).quantize(Q4)
-        consignment = rng.random() < 0.9
-        terms = "CONSIGNMENT" if consignment else rng.choice(("COD", "NET_7", "NET_15", "NET_30"))
-        grade = next((g for g in ("AAA", "AA", "A") if f" {g} " in f"{name} "), None)
-        photographed = rng.random() < 0.2 and bool(photo_events)
-        batch_id = gen.ids.next_id("batches")
-        code = gen.next_code("batches", "code", "BATCH-", 6)
-        tag = provider.metrc_tag()
+            on_hand = 0
+        reserved = 0  # ten-thousandths
+        if status == "LIVE" and rnd() < 0.15:
+            reserved = int(on_hand * (1000 + 3000 * rnd()))
+        consignment = rnd() < 0.9
+        photographed = rnd() < 0.2 and bool(photo_events)
+        batch_id = next_id("batches")
+        code = next_code()
+        facility = facilities.get(lot_id)
+        if facility is None:  # a lot's packages share one facility block, like METRC tags
+            facility = facilities[lot_id] = f"{draw.rng.getrandbits(28):07X}"
+        low, high = THC_RANGES.get(category, THC_RANGES[FLOWER])
+        thc = round(low + (high - low) * rnd(), 2)
+        low, high = CBD_RANGES.get(category, CBD_RANGES[FLOWER])
+        cbd = round(low + (high - low) * rnd(), 2)
+        grade = _grade_in(name)
+        on_hand_qty = decimal_ten_thousandths(on_hand * 10_000)
         yield (
             "batches",
             {
@@ -164,45 +189,45 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                 "lotId": lot_id,
                 "batchStatus": status,
                 "isPhotographyComplete": photographed,
-                "statusId": statuses.get("ready-to-sell") if status == "LIVE" else None,
+                "statusId": ready if status == "LIVE" else None,
                 "grade": grade if grade in grades else None,
                 "cogsMode": "FIXED",
-                "unitCogs": cogs,
-                "paymentTerms": terms,
+                "unitCogs": decimal_cents(cogs),
+                "paymentTerms": "CONSIGNMENT" if consignment else pick(_TERMS),
                 "ownership_type": "CONSIGNED" if consignment else "OFFICE_OWNED",
-                "amountPaid": Decimal(0)
-                if consignment
-                else (cogs * on_hand).quantize(Decimal("0.01")),
-                "metadata": json.dumps(
-                    {
-                        "metrcTag": tag,
-                        "thc": provider.thc_percent(category),
-                        "cbd": provider.cbd_percent(category),
-                        "coa": f"COA-{batch_id:06d}",
-                    }
+                "amountPaid": _ZERO_CENTS if consignment else decimal_cents(cogs * on_hand),
+                "metadata": (
+                    f'{{"metrcTag": "1A4{facility}0000{batch_id:010d}", "thc": {thc}, '
+                    f'"cbd": {cbd}, "coa": "COA-{batch_id:06d}"}}'
                 ),
-                "photo_session_event_id": rng.choice(photo_events) if photographed else None,
-                "onHandQty": on_hand,
-                "reservedQty": reserved,
+                "photo_session_event_id": pick(photo_events) if photographed else None,
+                "onHandQty": on_hand_qty,
+                "reservedQty": decimal_ten_thousandths(reserved),
                 "publishEcom": 0,
                 "publishB2b": 1,
             },
         )
-        yield from _placements(gen, rng, batch_id, on_hand, slots)
+        if slots:
+            yield from _placements(gen, draw, batch_id, on_hand * 10_000, on_hand_qty, slots)
 
 
 def _placements(
-    gen: Gen, rng: object, batch_id: int, on_hand: Decimal, slots: list[tuple[object, ...]]
+    gen: Gen,
+    draw: Draw,
+    batch_id: int,
+    on_hand: int,
+    on_hand_qty: Decimal,
+    slots: list[tuple[Any, ...]],
 ) -> Iterator[tuple[str, Row]]:
-    import random
-
-    assert isinstance(rng, random.Random)
-    if not slots:
-        return
-    parts = 1 if on_hand == 0 or rng.random() < 0.7 else 2
-    first = (on_hand * Decimal(rng.uniform(0.3, 0.7))).quantize(Q4) if parts == 2 else on_hand
-    for qty in (first, on_hand - first)[:parts]:
-        site, zone, rack, shelf, bin_ = rng.choice(slots)
+    """Where a batch sits: one slot, or two splitting ``on_hand`` (ten-thousandths) exactly."""
+    rnd = draw.random
+    if on_hand == 0 or rnd() < 0.7:
+        parts = [on_hand_qty]
+    else:
+        first = int(on_hand * (0.3 + 0.4 * rnd()))
+        parts = [decimal_ten_thousandths(first), decimal_ten_thousandths(on_hand - first)]
+    for qty in parts:
+        site, zone, rack, shelf, bin_ = draw.pick(slots)
         yield (
             "batchLocations",
             {
@@ -216,3 +241,24 @@ def _placements(
                 "qty": qty,
             },
         )
+
+
+def _cogs_range(category: str, name: str) -> tuple[int, int]:
+    """unitCogs in cents as ``(low, span)``: flower per lb from its grow's base +-10% (path A),
+    $800-1,800 when the name shows no grow (path B); other categories $50 +-20% per unit."""
+    if category != FLOWER:
+        low, high = NON_FLOWER_COGS_BASE * 0.8, NON_FLOWER_COGS_BASE * 1.2
+    else:
+        grow = next((g for g in GROW_TYPES if g in name), None)
+        base = FLOWER_COGS_PER_LB.get(grow or "")
+        low, high = (base * 0.9, base * 1.1) if base else (800.0, 1800.0)
+    return round(low * 100), round((high - low) * 100)
+
+
+def _grade_in(name: str) -> str | None:
+    padded = f"{name} "
+    return next((g for g in ("AAA", "AA", "A") if f" {g} " in padded), None)
+
+
+_TERMS = ("COD", "NET_7", "NET_15", "NET_30")
+_ZERO_CENTS = Decimal("0.00")

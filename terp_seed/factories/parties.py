@@ -10,14 +10,22 @@ from decimal import Decimal
 
 from terp_seed.factories.base import ANCHOR_DATE, Gen, Row
 from terp_seed.factories.cannabis import cannabis_provider
+from terp_seed.factories.cannabis_data import (
+    CULTIVATION_LICENSE_YEARS,
+    DCC_LICENSE_TYPES,
+    LICENSE_KINDS,
+    SUPPLIERS,
+)
+from terp_seed.factories.draw import Draw
 
 ANCHOR = datetime.combine(ANCHOR_DATE, datetime.min.time()).replace(hour=17)
 # TERP's path B: 15% whales, 70% regular buyers, 15% supplier clients.
 CLIENT_MIX = (("WHL", 0.15), ("REG", 0.70), ("VND", 0.15))
+# Tuples: shared by every row of a kind (immutable) and serialised once by the bulk loader.
 TAGS = {
-    "WHL": ["wholesale", "high-volume", "cannabis"],
-    "REG": ["retail", "cannabis"],
-    "VND": ["vendor", "supplier", "cultivator"],
+    "WHL": ("wholesale", "high-volume", "cannabis"),
+    "REG": ("retail", "cannabis"),
+    "VND": ("vendor", "supplier", "cultivator"),
 }
 BUSINESS_TYPES = {
     "WHL": ("WHOLESALE", "DISTRIBUTOR", "DISPENSARY"),
@@ -102,78 +110,150 @@ def vendors(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
 
 
 def clients(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
-    """Buyers and supplier clients in TERP's mix, with a supplier profile per supplier."""
-    rng, pools = gen.rng("clients"), gen.pools
-    provider = cannabis_provider(gen.faker("clients"))
-    kinds = _mix(count)
-    supplier_names = iter(provider.supplier_business_names(kinds.count("VND")))
+    """Buyers and supplier clients in TERP's mix, with a supplier profile per supplier.
+
+    Whales come first, so a regular buyer's referrer is always an earlier row. Every value is
+    drawn from pools or precomputed tables with one seeded generator: no Faker call and no new
+    ``random.Random`` per row.
+    """
+    draw, pools = gen.draw("clients"), gen.pools
+    rnd, pick = draw.random, draw.pick
+    next_id = gen.ids.next_id
+    whales_n, regular_n, suppliers_n = _mix_counts(count)
+    codes = {
+        kind: gen.codes("clients", "teri_code", kind, 4)
+        for kind, n in (("WHL", whales_n), ("REG", regular_n), ("VND", suppliers_n))
+        if n
+    }
+    slugs = _SlugCache()
+    buyer_names, phones, addresses = pools.buyer_names, pools.phones, pools.addresses
+    sentences = pools.sentences
     whales: list[int] = []
-    for kind in kinds:
-        cid = gen.ids.next_id("clients")
-        code = gen.next_code("clients", "teri_code", kind, 4)
-        name = next(supplier_names) if kind == "VND" else rng.choice(pools.buyer_names)
-        if kind == "WHL":
-            whales.append(cid)
-        referred = rng.choice(whales) if kind == "REG" and whales and rng.random() < 0.1 else None
-        credit = {"WHL": (100_000, 500_000), "REG": (10_000, 50_000), "VND": (0, 0)}[kind]
-        yield (
-            "clients",
-            {
-                "id": cid,
-                "teri_code": code,
-                "name": name,
-                "email": f"{'sales' if kind == 'VND' else 'contact'}.{_slug(name)}.{code.lower()}"
-                "@example.com",
-                "phone": rng.choice(pools.phones),
-                "address": rng.choice(pools.addresses),
-                "businessType": rng.choice(BUSINESS_TYPES[kind]),
-                "preferredContact": rng.choice(("EMAIL", "PHONE", "TEXT", "ANY")),
-                "payment_terms": rng.choice((7, 15, 30, 30, 30)),
-                "is_buyer": kind != "VND",
-                "is_seller": kind == "VND",
-                "is_brand": kind == "WHL" and rng.random() < 0.10,
-                "is_referee": kind == "WHL" and rng.random() < 0.2,
-                "is_contractor": False,
-                "tags": TAGS[kind],
-                "credit_limit": Decimal(
-                    rng.randrange(credit[0], credit[1] + 1, 5000) if credit[1] else 0
-                ),
-                "vip_portal_enabled": kind == "WHL" and rng.random() < 0.5,
-                "wishlist": rng.choice(pools.sentences)
-                if kind != "VND" and rng.random() < 0.2
-                else None,
-                "referred_by_client_id": referred,
-                "created_at": _when(rng.randint(400, 700)),
-            },
-        )
-        if kind == "VND":
-            yield "supplier_profiles", _supplier_profile(gen, cid, name)
+    kinds = (("WHL", whales_n), ("REG", regular_n), ("VND", suppliers_n))
+    supplier_names = _supplier_names(draw, suppliers_n)
+    for kind, n in kinds:
+        next_code = codes.get(kind)
+        credits = _CREDIT_LIMITS[kind]
+        business_types = BUSINESS_TYPES[kind]
+        tags = TAGS[kind]
+        vendor = kind == "VND"
+        mailbox = "sales" if vendor else "contact"
+        for _ in range(n):
+            assert next_code is not None
+            cid = next_id("clients")
+            code = next_code()
+            name = next(supplier_names) if vendor else buyer_names[int(rnd() * len(buyer_names))]
+            whale = kind == "WHL"
+            if whale:
+                whales.append(cid)
+            referred = (
+                whales[int(rnd() * len(whales))]
+                if kind == "REG" and whales and rnd() < 0.1
+                else None
+            )
+            yield (
+                "clients",
+                {
+                    "id": cid,
+                    "teri_code": code,
+                    "name": name,
+                    "email": f"{mailbox}.{slugs(name)}.{code.lower()}@example.com",
+                    "phone": phones[int(rnd() * len(phones))],
+                    "address": addresses[int(rnd() * len(addresses))],
+                    "businessType": pick(business_types),
+                    "preferredContact": pick(_CONTACT),
+                    "payment_terms": pick(_CLIENT_TERMS),
+                    "is_buyer": not vendor,
+                    "is_seller": vendor,
+                    "is_brand": whale and rnd() < 0.10,
+                    "is_referee": whale and rnd() < 0.2,
+                    "is_contractor": False,
+                    "tags": tags,
+                    "credit_limit": pick(credits),
+                    "vip_portal_enabled": whale and rnd() < 0.5,
+                    "wishlist": pick(sentences) if not vendor and rnd() < 0.2 else None,
+                    "referred_by_client_id": referred,
+                    "created_at": pick(_CLIENT_CREATED),
+                },
+            )
+            if vendor:
+                yield "supplier_profiles", _supplier_profile(gen, draw, cid, slugs(name))
 
 
-def _supplier_profile(gen: Gen, client_id: int, name: str) -> Row:
-    rng, pools = gen.rng(f"supplier_profiles:{client_id}"), gen.pools
-    provider = cannabis_provider(gen.faker("supplier_profiles"))
+def _supplier_profile(gen: Gen, draw: Draw, client_id: int, slug: str) -> Row:
+    pools, pick, rnd = gen.pools, draw.pick, draw.random
     return {
         "id": gen.ids.next_id("supplier_profiles"),
         "client_id": client_id,
-        "contact_name": pools.full_name(rng),
-        "contact_email": f"sales.{_slug(name)}.{client_id}@example.com",
-        "contact_phone": rng.choice(pools.phones),
-        "payment_terms": rng.choice(VENDOR_TERMS),
-        "supplier_notes": f"{rng.choice(SPECIALTIES)}. Located in {rng.choice(REGIONS)}.",
+        "contact_name": f"{pick(pools.first_names)} {pick(pools.last_names)}",
+        "contact_email": f"sales.{slug}.{client_id}@example.com",
+        "contact_phone": pick(pools.phones),
+        "payment_terms": pick(VENDOR_TERMS),
+        "supplier_notes": pick(_SUPPLIER_NOTES),
         "legacy_vendor_id": None,
-        "preferred_payment_method": rng.choice(("ACH", "ACH", "CHECK", "WIRE", "CASH")),
-        "tax_id": f"{rng.randint(10, 99)}-{rng.randint(1000000, 9999999)}",
-        "license_number": provider.license_number(
-            rng.choice(("cultivation", "distributor", "manufacturer"))
+        "preferred_payment_method": pick(("ACH", "ACH", "CHECK", "WIRE", "CASH")),
+        "tax_id": f"{10 + int(rnd() * 90)}-{1000000 + int(rnd() * 9000000)}",
+        "license_number": license_number(
+            draw, pick(("cultivation", "distributor", "manufacturer"))
         ),
     }
 
 
-def _mix(count: int) -> list[str]:
-    """Client kinds for ``count`` clients in TERP's proportions, interleaved deterministically."""
+def license_number(draw: Draw, kind: str) -> str:
+    """A California licence number in the DCC formats (see ``CannabisProvider.license_number``).
+
+    :example: 'CCL21-0001234'
+    """
+    serial = draw.between(1, 999_999)
+    if kind in DCC_LICENSE_TYPES:
+        return f"{DCC_LICENSE_TYPES[kind]}-{serial:07d}-LIC"
+    if kind == "cultivation":
+        return f"CCL{draw.pick(CULTIVATION_LICENSE_YEARS)}-{serial:07d}"
+    if kind == "manufacturer":
+        return f"CDPH-1{draw.between(1, 99_999):07d}"
+    raise ValueError(f"unknown licence kind {kind!r}: expected one of {LICENSE_KINDS}")
+
+
+def _supplier_names(draw: Draw, count: int) -> Iterator[str]:
+    """``count`` distinct supplier names: path B's list shuffled, then ``' #2'``, ``' #3'`` ..."""
+    order = draw.rng.sample(SUPPLIERS, len(SUPPLIERS))
+    for i in range(count):
+        round_no, index = divmod(i, len(order))
+        yield order[index] if round_no == 0 else f"{order[index]} #{round_no + 1}"
+
+
+class _SlugCache:
+    """``_slug`` of a name, computed once per distinct base name (``'X #12'`` reuses ``'X'``)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        slug = self._seen.get(name)
+        if slug is None:
+            base, sep, number = name.rpartition(" #")
+            if sep and number.isdigit():
+                slug = f"{self(base)}-{number}"
+            else:
+                slug = _slug(name)
+                if len(self._seen) < 100_000:
+                    self._seen[name] = slug
+        return slug
+
+
+def _mix_counts(count: int) -> tuple[int, int, int]:
+    """Whales, regular buyers and suppliers for ``count`` clients in TERP's proportions."""
     whales = round(count * 0.15)
     suppliers = round(count * 0.15) if count >= 3 else 0
-    regular = count - whales - suppliers
-    kinds = ["WHL"] * whales + ["REG"] * regular + ["VND"] * suppliers
-    return kinds
+    return whales, count - whales - suppliers, suppliers
+
+
+_CONTACT = ("EMAIL", "PHONE", "TEXT", "ANY")
+_CLIENT_TERMS = (7, 15, 30, 30, 30)
+_CREDIT_LIMITS = {
+    "WHL": tuple(Decimal(n) for n in range(100_000, 500_001, 5000)),
+    "REG": tuple(Decimal(n) for n in range(10_000, 50_001, 5000)),
+    "VND": (Decimal(0),),
+}
+_CLIENT_CREATED = tuple(_when(d) for d in range(400, 701))
+_SUPPLIER_NOTES = tuple(f"{s}. Located in {r}." for s in SPECIALTIES for r in REGIONS)

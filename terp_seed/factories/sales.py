@@ -14,8 +14,15 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from terp_seed.factories.base import ANCHOR_DATE, Gen, Row
-from terp_seed.factories.cannabis import cannabis_provider
-from terp_seed.factories.cannabis_data import FLOWER
+from terp_seed.factories.cannabis_data import FLOWER, REFERENCE_FORMATS
+from terp_seed.factories.draw import (
+    Draw,
+    Weighted,
+    cents_text,
+    decimal_cents,
+    decimal_ten_thousandths,
+    round_div,
+)
 
 CENT = Decimal("0.01")
 START = date(2024, 1, 1)
@@ -25,12 +32,6 @@ TERMS_DAYS = {"COD": 0, "NET_7": 7, "NET_15": 15, "NET_30": 30, "CONSIGNMENT": 3
 
 def _money(value: Decimal | float) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _ts(day: date, rng: random.Random) -> datetime:
-    return datetime.combine(day, datetime.min.time()) + timedelta(
-        hours=rng.randint(8, 18), minutes=rng.randint(0, 59)
-    )
 
 
 def bank_accounts(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -46,7 +47,8 @@ def bank_accounts(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                 "id": gen.ids.next_id("bankAccounts"),
                 "accountName": names[i % len(names)]
                 + (f" {i // len(names) + 1}" if i >= len(names) else ""),
-                "accountNumber": f"{rng.randint(10**9, 10**10 - 1)}",
+                # 12 digits from 00: never shaped like a phone number a leak scan would flag
+                "accountNumber": f"00{rng.randint(10**9, 10**10 - 1)}",
                 "bankName": rng.choice(banks),
                 "accountType": kind,
                 "currency": "USD",
@@ -58,39 +60,45 @@ def bank_accounts(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
 
 def bills(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     """Supplier bills (accounts payable), not yet paid."""
-    rng = gen.rng("bills")
+    draw = gen.draw("bills")
+    pick = draw.pick
     vendors = gen.parents.column("vendors", "id")
     users = gen.parents.column("users", "id")
     if not (vendors and users):
         return
+    next_number = gen.codes("bills", "billNumber", "BILL-", 6)
     for _ in range(count):
-        day = START + timedelta(days=rng.randint(0, (ANCHOR_DATE - START).days))
-        subtotal = _money(rng.uniform(2_000, 60_000))
-        due = day + timedelta(days=30)
+        day = pick(_DAYS)
+        subtotal = decimal_cents(draw.cents(2_000, 60_000))
+        due = day + _DAYS_30
         yield (
             "bills",
             {
                 "id": gen.ids.next_id("bills"),
-                "billNumber": gen.next_code("bills", "billNumber", "BILL-", 6),
-                "vendorId": rng.choice(vendors),
+                "billNumber": next_number(),
+                "vendorId": pick(vendors),
                 "billDate": day,
                 "dueDate": due,
                 "subtotal": subtotal,
-                "taxAmount": Decimal("0.00"),
-                "discountAmount": Decimal("0.00"),
+                "taxAmount": _ZERO,
+                "discountAmount": _ZERO,
                 "totalAmount": subtotal,
-                "amountPaid": Decimal("0.00"),
+                "amountPaid": _ZERO,
                 "amountDue": subtotal,
-                "status": "OVERDUE" if due < ANCHOR_DATE else rng.choice(("PENDING", "APPROVED")),
-                "createdBy": rng.choice(users),
+                "status": "OVERDUE" if due < ANCHOR_DATE else pick(("PENDING", "APPROVED")),
+                "createdBy": pick(users),
             },
         )
 
 
 class _Stock:
-    """The batches orders sell from, with TERP's Pareto popularity (top 20% weighted 12x)."""
+    """The batches orders sell from, with TERP's Pareto popularity (top 20% weighted 12x).
 
-    def __init__(self, gen: Gen, rng: random.Random) -> None:
+    A pick is O(1): first the popular or the other group (by their total weight), then a
+    batch within it, uniformly, which is the same distribution as a 12:1 weighted choice.
+    """
+
+    def __init__(self, gen: Gen, draw: Draw) -> None:
         products = {
             pid: (name, cat)
             for pid, name, cat in gen.parents.rows("products", ["id", "nameCanonical", "category"])
@@ -101,30 +109,42 @@ class _Stock:
             if r[1] in products
         ]
         live = [r for r in rows if r[3] in ("LIVE", "SOLD_OUT", "CLOSED")] or rows
-        self.batches = [
-            (bid, pid, Decimal(str(cogs or 0)), *products[pid]) for bid, pid, cogs, _ in live
-        ]
-        top = max(1, len(self.batches) // 5)
-        order = rng.sample(range(len(self.batches)), len(self.batches))
-        self.weights = [0.0] * len(self.batches)
-        for rank, index in enumerate(order):
-            self.weights[index] = 12.0 if rank < top else 1.0
+        batches = [_stock_item(bid, pid, cogs, *products[pid]) for bid, pid, cogs, _ in live]
+        self.size = len(batches)
+        top = max(1, len(batches) // 5)
+        order = draw.rng.sample(range(len(batches)), len(batches))
+        self.popular = [batches[i] for i in order[:top]]
+        self.others = [batches[i] for i in order[top:]]
+        weight = 12.0 * len(self.popular)
+        self.p_popular = weight / (weight + len(self.others)) if batches else 1.0
 
-    def pick(self, rng: random.Random) -> tuple[int, int, Decimal, str, str]:
-        return rng.choices(self.batches, self.weights)[0]
+    def pick(self, draw: Draw) -> _Item:
+        group = self.popular if not self.others or draw.random() < self.p_popular else self.others
+        return draw.pick(group)
+
+
+# (batch id, product id, unit cogs in ten-thousandths, unit cogs as stored, its text, name,
+# category)
+_Item = tuple[int, int, int, Decimal, str, str, str]
+
+
+def _stock_item(bid: int, pid: int, cogs: object, name: str, category: str) -> _Item:
+    value = Decimal(str(cogs or 0))
+    return (bid, pid, int(value * 10_000), value, str(value), name, category)
 
 
 def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     """Quotes and sales with lines; each sale gets an invoice; payments on chosen invoices."""
-    rng = gen.rng("orders")
+    draw = gen.draw("orders")
+    rnd, pick = draw.random, draw.pick
     buyers = [
         (cid, code)
         for cid, code, buyer in gen.parents.rows("clients", ["id", "teri_code", "is_buyer"])
         if buyer
     ]
     users = gen.parents.column("users", "id")
-    stock = _Stock(gen, rng)
-    if not (buyers and users and stock.batches):
+    stock = _Stock(gen, draw)
+    if not (buyers and users and stock.size):
         return
     whales = [b for b in buyers if str(b[1]).startswith("WHL")] or buyers
     whale_ids = {w[0] for w in whales}
@@ -132,24 +152,24 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     ratio = count / max(size.count("orders"), 1)
     n_invoices = max(0, round(size.count("invoices") * ratio))
     n_payments = max(0, round(size.count("payments") * ratio))
-    quotes = {i for i in range(count) if rng.random() < 0.12}
+    quotes = {i for i in range(count) if rnd() < 0.12}
     sales = count - len(quotes)
     standalone = max(0, n_invoices - sales)
     invoiced = min(sales, n_invoices)
-    payer = _Selector(n_payments, invoiced + standalone, rng)
-    provider = cannabis_provider(gen.faker("payments"))
+    payer = _Selector(n_payments, invoiced + standalone, draw.rng)
+    make = _Makers(gen, draw)
     sale_no = 0
     for i in range(count):
-        client_id = (rng.choice(whales) if rng.random() < 0.7 else rng.choice(buyers))[0]
-        day = START + timedelta(days=rng.randint(0, (ANCHOR_DATE - START).days))
-        creator = rng.choice(users)
+        client_id = (pick(whales) if rnd() < 0.7 else pick(buyers))[0]
+        day_no = int(rnd() * len(_DAYS))
+        creator = pick(users)
         order_id = gen.ids.next_id("orders")
         lines, items, subtotal, cogs_total = _lines(
-            gen, rng, stock, order_id, client_id in whale_ids
+            gen, draw, stock, order_id, client_id in whale_ids
         )
         is_quote = i in quotes
-        row: Row = _order_row(
-            gen, rng, order_id, client_id, day, creator, items, subtotal, cogs_total, is_quote
+        row = _order_row(
+            make, draw, order_id, client_id, day_no, creator, items, subtotal, cogs_total, is_quote
         )
         invoice: Row | None = None
         payments: list[Row] = []
@@ -157,39 +177,43 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
             sale_no += 1
             if sale_no <= invoiced:
                 invoice, payments = _invoice(
-                    gen,
-                    rng,
-                    provider,
-                    client_id,
-                    creator,
-                    day,
-                    row["total"],
-                    order_id,
-                    payer.take(),
+                    make, draw, client_id, creator, _DAYS[day_no], subtotal, order_id, payer.take()
                 )
                 row["invoice_id"] = invoice["id"]
                 row["saleStatus"] = _sale_status(invoice["status"])
         yield "orders", row
-        yield from (("order_line_items", line) for line in lines)
+        for line in lines:
+            yield "order_line_items", line
         if invoice is not None:
             yield "invoices", invoice
-            yield from (("payments", p) for p in payments)
+            for p in payments:
+                yield "payments", p
     for _ in range(standalone):
-        client_id = rng.choice(buyers)[0]
-        day = START + timedelta(days=rng.randint(0, (ANCHOR_DATE - START).days))
+        client_id = pick(buyers)[0]
         invoice, payments = _invoice(
-            gen,
-            rng,
-            provider,
+            make,
+            draw,
             client_id,
-            rng.choice(users),
-            day,
-            _money(rng.uniform(500, 50_000)),
+            pick(users),
+            pick(_DAYS),
+            draw.cents(500, 50_000),
             None,
             payer.take(),
         )
         yield "invoices", invoice
-        yield from (("payments", p) for p in payments)
+        for p in payments:
+            yield "payments", p
+
+
+class _Makers:
+    """Keys and codes for the sales tables, fetched once per factory call."""
+
+    def __init__(self, gen: Gen, draw: Draw) -> None:
+        self.next_id = gen.ids.next_id
+        self.order_number = gen.codes("orders", "order_number", "ORD-", 6)
+        self.invoice_number = gen.codes("invoices", "invoiceNumber", "INV-", 6)
+        self.payment_number = gen.codes("payments", "paymentNumber", "PAY-", 6)
+        self.method = Weighted.of(METHODS)
 
 
 class _Selector:
@@ -214,60 +238,50 @@ class _Selector:
 
 
 def _lines(
-    gen: Gen, rng: random.Random, stock: _Stock, order_id: int, whale: bool
-) -> tuple[list[Row], list[dict[str, object]], Decimal, Decimal]:
-    n = rng.randint(3, 10) if whale else rng.randint(1, 5)
+    gen: Gen, draw: Draw, stock: _Stock, order_id: int, whale: bool
+) -> tuple[list[Row], list[dict[str, object]], int, int]:
+    """An order's lines; returns them, its items JSON, its subtotal (cents) and its cost of
+    goods (millionths of a dollar), all exact integers."""
+    rnd = draw.random
+    n = draw.between(3, 10) if whale else draw.between(1, 5)
     lines: list[Row] = []
     items: list[dict[str, object]] = []
-    subtotal = cogs_total = Decimal(0)
+    subtotal = cogs_total = 0
+    next_id = gen.ids.next_id
     for _ in range(n):
-        batch_id, product_id, cogs, name, category = stock.pick(rng)
+        batch_id, product_id, c4, cogs, cogs_text, name, category = stock.pick(draw)
         if category == FLOWER:
-            qty = _money(
-                rng.choices(
-                    (
-                        rng.uniform(0.5, 2),
-                        rng.uniform(2, 5),
-                        rng.uniform(5, 10),
-                        rng.uniform(10, 20),
-                    ),
-                    (10, 70, 15, 5),
-                )[0]
-            )
+            low, high = _FLOWER_QTY(draw)
+            qty = round((low + (high - low) * rnd()) * 100)  # hundredths of a unit
         else:
-            qty = Decimal(
-                rng.choices(
-                    (
-                        rng.randint(1, 10),
-                        rng.randint(10, 30),
-                        rng.randint(30, 60),
-                        rng.randint(60, 100),
-                    ),
-                    (10, 60, 20, 10),
-                )[0]
-            )
-        margin = Decimal(str(round(rng.uniform(15, 35), 2)))
-        price = _money(cogs / (1 - margin / 100)) if cogs else _money(rng.uniform(5, 50))
-        total = _money(qty * price)
-        margin_dollar = _money(total - qty * cogs)
+            low, high = _UNIT_QTY(draw)
+            qty = (low + int(rnd() * (high - low + 1))) * 100
+        margin = 1500 + int(rnd() * 2001)  # hundredths of a percent: 15.00-35.00
+        # (2x + d) // 2d is x / d rounded half up, for x >= 0
+        price = (c4 * 200 + 10_000 - margin) // (20_000 - 2 * margin) if c4 else draw.cents(5, 50)
+        total = (qty * price * 2 + 100) // 200
+        line_cogs = qty * c4  # millionths
+        margin_dollar = round_div(total * 10_000 - line_cogs, 10_000)
         subtotal += total
-        cogs_total += qty * cogs
-        source = rng.choice(("DEFAULT", "CUSTOMER_PROFILE"))
+        cogs_total += line_cogs
+        qty_text, price_text = f"{qty / 100:.2f}", f"{price / 100:.2f}"
+        dollar_text, total_text = f"{margin_dollar / 100:.2f}", f"{total / 100:.2f}"
+        margin_value, margin_text = _PERCENTS[margin - 1500]
         lines.append(
             {
-                "id": gen.ids.next_id("order_line_items"),
+                "id": next_id("order_line_items"),
                 "order_id": order_id,
                 "batch_id": batch_id,
                 "product_display_name": name,
-                "quantity": qty,
+                "quantity": Decimal(qty_text),
                 "cogs_per_unit": cogs,
                 "original_cogs_per_unit": cogs,
                 "effective_cogs_basis": "MANUAL",
-                "margin_percent": margin,
-                "margin_dollar": margin_dollar,
-                "margin_source": source,
-                "unit_price": price,
-                "line_total": total,
+                "margin_percent": margin_value,
+                "margin_dollar": Decimal(dollar_text),
+                "margin_source": "DEFAULT" if rnd() < 0.5 else "CUSTOMER_PROFILE",
+                "unit_price": Decimal(price_text),
+                "line_total": Decimal(total_text),
             }
         )
         items.append(
@@ -275,70 +289,71 @@ def _lines(
                 "batchId": batch_id,
                 "productId": product_id,
                 "displayName": name,
-                "quantity": str(qty),
-                "unitPrice": str(price),
-                "unitCogs": str(cogs),
+                "quantity": qty_text,
+                "unitPrice": price_text,
+                "unitCogs": cogs_text,
                 "cogsMode": "FIXED",
                 "cogsSource": "FIXED",
-                "marginPercent": str(margin),
-                "marginDollar": str(margin_dollar),
-                "lineTotal": str(total),
+                "marginPercent": margin_text,
+                "marginDollar": dollar_text,
+                "lineTotal": total_text,
             }
         )
     return lines, items, subtotal, cogs_total
 
 
 def _order_row(
-    gen: Gen,
-    rng: random.Random,
+    make: _Makers,
+    draw: Draw,
     order_id: int,
     client_id: int,
-    day: date,
+    day_no: int,
     creator: int,
     items: list[dict[str, object]],
-    subtotal: Decimal,
-    cogs_total: Decimal,
+    subtotal: int,
+    cogs_total: int,
     is_quote: bool,
 ) -> Row:
-    terms = (
-        None
-        if is_quote
-        else (
-            "CONSIGNMENT"
-            if rng.random() < 0.5
-            else rng.choice(("NET_7", "NET_15", "NET_30", "COD"))
-        )
-    )
-    age = (ANCHOR_DATE - day).days
-    created = _ts(day, rng)
+    """An order from its lines' totals: subtotal in cents, cost of goods in millionths."""
+    rnd, pick = draw.random, draw.pick
+    day = _DAYS[day_no]
+    if is_quote:
+        terms = None
+    else:
+        terms = "CONSIGNMENT" if rnd() < 0.5 else pick(("NET_7", "NET_15", "NET_30", "COD"))
+    age = _AGES[day_no]
+    created = _MIDNIGHTS[day_no] + pick(_WORKING_MINUTES)
     shipped = not is_quote and age > 3
-    margin = subtotal - cogs_total
+    margin = subtotal * 10_000 - cogs_total  # millionths
+    subtotal_value = decimal_cents(subtotal)
     return {
         "id": order_id,
-        "order_number": gen.next_code("orders", "order_number", "ORD-", 6),
+        "order_number": make.order_number(),
         "orderType": "QUOTE" if is_quote else "SALE",
         "is_draft": is_quote,
         "client_id": client_id,
         "items": items,
-        "subtotal": subtotal,
-        "tax": Decimal("0.00"),
-        "discount": Decimal("0.00"),
-        "total": subtotal,
-        "total_cogs": cogs_total.quantize(Decimal("0.0001")),
-        "total_margin": _money(margin),
-        "avg_margin_percent": _money(margin / subtotal * 100) if subtotal else Decimal(0),
-        "valid_until": day + timedelta(days=30) if is_quote else None,
-        "quoteStatus": rng.choice(("UNSENT", "SENT", "VIEWED")) if is_quote else None,
+        "subtotal": subtotal_value,
+        "tax": _ZERO,
+        "discount": _ZERO,
+        "total": subtotal_value,
+        "total_cogs": decimal_ten_thousandths(round_div(cogs_total, 100)),
+        "total_margin": decimal_cents(round_div(margin, 10_000)),
+        "avg_margin_percent": decimal_cents(round_div(margin * 100, subtotal * 100))
+        if subtotal
+        else _ZERO,
+        "valid_until": day + _DAYS_30 if is_quote else None,
+        "quoteStatus": pick(("UNSENT", "SENT", "VIEWED")) if is_quote else None,
         "paymentTerms": terms,
-        "due_date": None if is_quote else day + timedelta(days=TERMS_DAYS[str(terms)]),
+        "due_date": None if is_quote else day + _TERMS_DELTA[str(terms)],
         "saleStatus": None if is_quote else "PENDING",
         "invoice_id": None,
         "fulfillmentStatus": "DRAFT"
         if is_quote
         else ("DELIVERED" if age > 10 else "SHIPPED" if shipped else "READY_FOR_PACKING"),
-        "packed_at": created + timedelta(days=1) if shipped else None,
+        "packed_at": created + _DAYS_1 if shipped else None,
         "packed_by": creator if shipped else None,
-        "shipped_at": created + timedelta(days=2) if shipped else None,
+        "shipped_at": created + _DAYS_2 if shipped else None,
         "shipped_by": creator if shipped else None,
         "pickPackStatus": "READY" if shipped else "PENDING",
         "confirmed_at": None if is_quote else created,
@@ -349,47 +364,45 @@ def _order_row(
 
 
 def _invoice(
-    gen: Gen,
-    rng: random.Random,
-    provider: object,
+    make: _Makers,
+    draw: Draw,
     client_id: int,
     creator: int,
     day: date,
-    total: Decimal,
+    total: int,
     order_id: int | None,
     n_payments: int,
 ) -> tuple[Row, list[Row]]:
-    due = day + timedelta(days=30)
-    invoice_id = gen.ids.next_id("invoices")
+    """An invoice of ``total`` cents and its payments; amounts and status agree."""
+    rnd = draw.random
+    due = day + _DAYS_30
+    invoice_id = make.next_id("invoices")
     payments: list[Row] = []
-    paid = Decimal(0)
+    paid = 0
     for k in range(n_payments):
-        last = k == n_payments - 1
-        full = last and rng.random() >= 0.3
-        amount = (
-            total - paid if full else _money((total - paid) * Decimal(str(rng.uniform(0.3, 0.9))))
-        )
-        pay_day = min(day + timedelta(days=rng.randint(1, 45)), ANCHOR_DATE)
+        full = k == n_payments - 1 and rnd() >= 0.3
+        amount = total - paid if full else int((total - paid) * (0.3 + 0.6 * rnd()) + 0.5)
+        pay_day = min(day + timedelta(days=draw.between(1, 45)), ANCHOR_DATE)
         if amount <= 0:
             break
         paid += amount
-        method = rng.choices([m for m, _ in METHODS], [w for _, w in METHODS])[0]
+        method = make.method(draw)
         payments.append(
             {
-                "id": gen.ids.next_id("payments"),
-                "paymentNumber": gen.next_code("payments", "paymentNumber", "PAY-", 6),
+                "id": make.next_id("payments"),
+                "paymentNumber": make.payment_number(),
                 "paymentType": "RECEIVED",
                 "paymentDate": pay_day,
-                "amount": amount,
+                "amount": decimal_cents(amount),
                 "paymentMethod": method,
-                "referenceNumber": provider.reference_number(method),  # type: ignore[attr-defined]
+                "referenceNumber": reference_number(draw, method),
                 "bankAccountId": None,
                 "customerId": client_id,
                 "vendorId": None,
                 "invoiceId": invoice_id,
                 "billId": None,
-                "notes": "Partial payment" if amount < total and rng.random() < 0.3 else None,
-                "isReconciled": rng.random() < 0.7,
+                "notes": "Partial payment" if amount < total and rnd() < 0.3 else None,
+                "isReconciled": rnd() < 0.7,
                 "createdBy": creator,
             }
         )
@@ -400,19 +413,20 @@ def _invoice(
     elif due < ANCHOR_DATE:
         status = "OVERDUE"
     else:
-        status = rng.choice(("SENT", "SENT", "VIEWED"))
+        status = draw.pick(("SENT", "SENT", "VIEWED"))
+    total_value = decimal_cents(total)
     invoice = {
         "id": invoice_id,
-        "invoiceNumber": gen.next_code("invoices", "invoiceNumber", "INV-", 6),
+        "invoiceNumber": make.invoice_number(),
         "customerId": client_id,
         "invoiceDate": day,
         "dueDate": due,
-        "subtotal": total,
-        "taxAmount": Decimal("0.00"),
-        "discountAmount": Decimal("0.00"),
-        "totalAmount": total,
-        "amountPaid": paid,
-        "amountDue": total - paid,
+        "subtotal": total_value,
+        "taxAmount": _ZERO,
+        "discountAmount": _ZERO,
+        "totalAmount": total_value,
+        "amountPaid": decimal_cents(paid),
+        "amountDue": decimal_cents(total - paid),
         "status": status,
         "paymentTerms": "NET_30",
         "notes": None,
@@ -423,7 +437,32 @@ def _invoice(
     return invoice, payments
 
 
+def reference_number(draw: Draw, method: str) -> str | None:
+    """payments.referenceNumber in path B's shapes (see ``CannabisProvider.reference_number``).
+
+    :example: 'ACH-7KQ2M9XZ4B'
+    """
+    shape = REFERENCE_FORMATS.get(method)
+    if shape is None:
+        return None
+    lead, length, alphabet = shape
+    return lead + "".join(draw.rng.choices(alphabet, k=length))
+
+
 def _sale_status(invoice_status: str) -> str:
     return {"PAID": "PAID", "PARTIAL": "PARTIAL", "OVERDUE": "OVERDUE"}.get(
         invoice_status, "PENDING"
     )
+
+
+_ZERO = Decimal("0.00")
+_DAYS = tuple(START + timedelta(days=d) for d in range((ANCHOR_DATE - START).days + 1))
+_AGES = tuple((ANCHOR_DATE - d).days for d in _DAYS)
+_MIDNIGHTS = tuple(datetime.combine(d, datetime.min.time()) for d in _DAYS)
+_WORKING_MINUTES = tuple(timedelta(hours=h, minutes=m) for h in range(8, 19) for m in range(60))
+_DAYS_1, _DAYS_2, _DAYS_30 = timedelta(days=1), timedelta(days=2), timedelta(days=30)
+_TERMS_DELTA = {k: timedelta(days=v) for k, v in TERMS_DAYS.items()}
+_PERCENTS = tuple((Decimal(cents_text(m)), cents_text(m)) for m in range(1500, 3501))
+# Quantity buckets (low, high) with TERP's weights: flower in lb, other goods in units.
+_FLOWER_QTY = Weighted([(0.5, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, 20.0)], [10, 70, 15, 5])
+_UNIT_QTY = Weighted([(1, 10), (10, 30), (30, 60), (60, 100)], [10, 60, 20, 10])

@@ -180,9 +180,8 @@ def _resume_point(
 
 
 def _load_saved(conn: sa.Connection, name: str) -> state.TableProgress | None:
-    if state.PROGRESS_TABLE not in sa.inspect(conn).get_table_names():
-        return None
-    saved = state.load(conn, name)
+    exists = state.PROGRESS_TABLE in sa.inspect(conn).get_table_names()
+    saved = state.load(conn, name) if exists else None
     conn.commit()
     return saved
 
@@ -213,6 +212,7 @@ class _ChunkMasker:
         self.chunk = sa.Table(_CHUNK_TABLE, sa.MetaData(), *chunk_columns, prefixes=["TEMPORARY"])
         marks = ", ".join(["%s"] * len(chunk_columns))
         self._chunk_insert = f"INSERT INTO {_CHUNK_TABLE} VALUES ({marks})"
+        self._chunk_update = self._update_from_chunk_sql()
 
     def run(self, progress: state.TableProgress, size: int, on_chunk: ChunkFn | None) -> int:
         """Mask every row after ``progress.last_pk``; return how many rows were masked."""
@@ -281,29 +281,38 @@ class _ChunkMasker:
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
         """Write a masked chunk back. Columns that refresh themselves on UPDATE (``ON UPDATE
         CURRENT_TIMESTAMP``) are set to themselves, so masking leaves ``updatedAt`` alone."""
-        keep: dict[Any, Any] = {c: c for c in self.plan.table.columns if _refreshes_on_update(c)}
         if self.mysql:
             self.conn.execute(self.chunk.delete())
             self.conn.exec_driver_sql(self._chunk_insert, rows)  # one multi-row INSERT
-            sources = {
-                col: self.chunk.c[n] for col, n in zip(self.columns, self.names, strict=True)
-            }
-            self.conn.execute(
-                sa.update(self.plan.table)
-                .where(self.plan.pk == self.chunk.c.pk)
-                .values({**keep, **sources})
-            )
+            self.conn.exec_driver_sql(self._chunk_update, (rows[0][0], rows[-1][0]))
             return
-        binds: dict[Any, Any] = {
-            col: sa.bindparam(n) for col, n in zip(self.columns, self.names, strict=True)
-        }
-        stmt = (
-            sa.update(self.plan.table)
-            .where(self.plan.pk == sa.bindparam("pk"))
-            .values({**keep, **binds})
+        table = self.plan.table
+        values: dict[Any, Any] = {c: c for c in table.columns if _refreshes_on_update(c)}
+        values.update(
+            {col: sa.bindparam(n) for col, n in zip(self.columns, self.names, strict=True)}
         )
+        stmt = sa.update(table).where(self.plan.pk == sa.bindparam("pk")).values(values)
         params = [{"pk": r[0], **dict(zip(self.names, r[1:], strict=True))} for r in rows]
         self.conn.execute(stmt, params)
+
+    def _update_from_chunk_sql(self) -> str:
+        """``UPDATE table STRAIGHT_JOIN chunk ... WHERE key BETWEEN first AND last``.
+
+        The table comes first so MariaDB updates its rows on the fly (a later table in the join
+        goes through an internal temporary table), and the key range keeps it to the chunk's
+        rows (a chunk is a run of consecutive keys); each row then finds its masked values by
+        the chunk's primary key. Left to itself, the optimizer may scan the whole table for
+        every chunk.
+        """
+        quote = self.conn.dialect.identifier_preparer.quote
+        keep = [c.name for c in self.plan.table.columns if _refreshes_on_update(c)]
+        sets = [f"t.{quote(c.name)} = m.{n}" for c, n in zip(self.columns, self.names, strict=True)]
+        sets += [f"t.{quote(name)} = t.{quote(name)}" for name in keep]
+        pk = f"t.{quote(self.plan.pk.name)}"
+        return (
+            f"UPDATE {quote(self.plan.table.name)} AS t STRAIGHT_JOIN {_CHUNK_TABLE} AS m "
+            f"ON m.pk = {pk} SET {', '.join(sets)} WHERE {pk} BETWEEN %s AND %s"
+        )
 
 
 def _refreshes_on_update(column: sa.Column[Any]) -> bool:

@@ -10,11 +10,14 @@ no lock, no gate. Offline (``--sql``): the revisions render their SQL, no databa
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.schema import CreateTable
 
 from terp_seed import audit, logs, output
@@ -24,12 +27,26 @@ from terp_seed.bookkeeping import (
     ensure_bookkeeping,
     require_bookkeeping,
 )
-from terp_seed.database import connect, make_engine, redact, resolve_url
+from terp_seed.database import (
+    connect,
+    describe_db_error,
+    is_connection_lost,
+    make_engine,
+    redact,
+    resolve_url,
+)
 from terp_seed.errors import SeedStepFailed, TerpSeedError
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.lock import seed_lock
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
+from terp_seed.runtime.session import (
+    RETRY_ATTEMPTS,
+    failure_detail,
+    is_retryable,
+    note_retry,
+    prime_identity,
+)
 from terp_seed.runtime.summary import print_summary
 from terp_seed.validation import live_chunk_check
 
@@ -82,10 +99,15 @@ def _run_offline(context: EnvironmentContext, run: SeedRun, version_table: str) 
         context.run_migrations(run=run)
 
 
-def _read_only(context: EnvironmentContext) -> bool:
+def _env_opts(context: EnvironmentContext) -> dict[str, Any]:
     # ``from alembic import context`` is a module proxy; the options live on the instance.
     env = getattr(context, "_proxy", None) or context
     opts: dict[str, Any] = getattr(env, "context_opts", {})
+    return opts
+
+
+def _read_only(context: EnvironmentContext) -> bool:
+    opts = _env_opts(context)
     command = getattr(opts.get("fn"), "__name__", "")
     return bool(opts.get("dont_mutate")) or command in _READ_ONLY_COMMANDS
 
@@ -112,37 +134,101 @@ def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -
             ensure_bookkeeping(conn)
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)
-        try:
-            if run.options.dry_run:
-                _dry_run(context, conn, run, version_table)
-            else:
-                _configure(context, conn, run, version_table)
-                with context.begin_transaction():
-                    context.run_migrations(run=run)
-        except Exception as exc:
-            _record_failure(engine, run, exc)
-            if isinstance(exc, TerpSeedError):
+        prime_identity(run, conn)
+        steps = _Steps(_env_opts(context).get("fn"))
+        attempt = 1
+        while True:
+            try:
+                if run.options.dry_run:
+                    _dry_run(context, conn, run, version_table, steps)
+                else:
+                    if conn.in_transaction():
+                        # Alembic would take an open transaction (begun by a read after a
+                        # failed attempt) for the caller's and never commit a revision: the
+                        # run would exit 0 having written nothing.
+                        conn.rollback()
+                    _configure(context, conn, run, version_table, steps)
+                    with context.begin_transaction():
+                        context.run_migrations(run=run)
+                break
+            except Exception as exc:
+                if is_retryable(exc) and attempt < RETRY_ATTEMPTS:
+                    # InnoDB rolled the revision back whole; the ones before it stay committed
+                    time.sleep(note_retry(engine, run, exc, attempt))
+                    attempt += 1
+                    continue
+                _record_failure(engine, run, exc)
+                if isinstance(exc, TerpSeedError):
+                    raise
+                if isinstance(exc, sa.exc.DBAPIError):
+                    raise SeedStepFailed(_db_failure(run, exc, engine, attempt)) from exc
                 raise
-            if isinstance(exc, sa.exc.DBAPIError):
-                raise SeedStepFailed(_db_failure(run, exc)) from exc
-            raise
     print_summary(run)
 
 
+class _Steps:
+    """Alembic's migration steps for this command, worked out once, under the lock.
+
+    Alembic resolves the target (``head``, ``-1``, ``base``) against the lineage's state when
+    it asks for the steps. A retry after a deadlock must not resolve it again (``-1`` would
+    then mean one further down): it runs the planned steps from the one whose source is the
+    lineage's state now, i.e. the step that was rolled back.
+    """
+
+    def __init__(self, fn: Callable[..., Any] | None) -> None:
+        self.fn = fn
+        self.planned: list[Any] | None = None
+
+    def __call__(self, heads: Sequence[str], ctx: Any) -> list[Any]:
+        assert self.fn is not None
+        if self.planned is None:
+            try:
+                self.planned = list(self.fn(heads, ctx))
+            except CommandError as exc:
+                if "Relative revision" not in str(exc):
+                    raise
+                at = ", ".join(heads) or "base"
+                raise TerpSeedError(
+                    f"{exc}: the seed lineage is at {at}, there is no such revision to go "
+                    "to; nothing was changed"
+                ) from None
+            return self.planned
+        now = set(heads)
+        for i, step in enumerate(self.planned):
+            if set(step.info.source_revision_ids) == now:
+                return self.planned[i:]
+        if not self.planned or set(self.planned[-1].info.destination_revision_ids) == now:
+            return []  # every planned step is committed
+        raise SeedStepFailed(
+            f"cannot resume the run after a retry: the seed lineage is at {sorted(now)}, which "
+            "none of its planned steps starts from; run `alembic -n seed current` and re-run"
+        )
+
+
 def _configure(
-    context: EnvironmentContext, conn: sa.Connection, run: SeedRun, version_table: str
+    context: EnvironmentContext,
+    conn: sa.Connection,
+    run: SeedRun,
+    version_table: str,
+    steps: _Steps,
 ) -> None:
+    extra: dict[str, Any] = {"fn": steps} if steps.fn is not None else {}
     context.configure(
         connection=conn,
         version_table=version_table,
         transaction_per_migration=True,
         on_version_apply=audit.version_hook(run),
+        **extra,
     )
     run.context = context.get_context()
 
 
 def _dry_run(
-    context: EnvironmentContext, conn: sa.Connection, run: SeedRun, version_table: str
+    context: EnvironmentContext,
+    conn: sa.Connection,
+    run: SeedRun,
+    version_table: str,
+    steps: _Steps,
 ) -> None:
     """Run the revisions inside one transaction that is always rolled back.
 
@@ -154,7 +240,7 @@ def _dry_run(
     try:
         if not sa.inspect(conn).has_table(version_table):
             _temporary_version_table(version_table).create(conn)
-        _configure(context, conn, run, version_table)
+        _configure(context, conn, run, version_table, steps)
         with context.begin_transaction():
             context.run_migrations(run=run)
     finally:
@@ -191,21 +277,28 @@ def _record_failure(engine: sa.Engine, run: SeedRun, exc: BaseException) -> None
     result = run.current
     if result is None or result.outcome != "running":
         result = run.begin_step(None, "run")
+    elif result.outcome == "retried":  # the new attempt failed before it began a step
+        result = run.begin_step(result.revision, result.direction)
     result.outcome = "failed"
     result.rows = {}
-    result.detail = (
-        f"{type(exc).__name__}: {logs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
-    )
+    result.detail = failure_detail(exc, engine)
     log.error("seed step failed: %s", result.detail, extra={"revision": result.revision})
     if not run.options.dry_run:
         audit.write_detached(engine, run, result)
 
 
-def _db_failure(run: SeedRun, exc: sa.exc.DBAPIError) -> str:
+def _db_failure(run: SeedRun, exc: sa.exc.DBAPIError, engine: sa.Engine, attempts: int) -> str:
     step = run.current
     where = f"revision {step.revision}" if step and step.revision else "the seed run"
-    reason = logs.scrub(str(exc.orig).splitlines()[0]) if exc.orig else type(exc).__name__
+    reason = logs.scrub(describe_db_error(exc, engine))
+    tries = f" (after {attempts} attempts)" if attempts > 1 else ""
+    if is_connection_lost(exc):
+        return (
+            f"{where} failed in the database: {reason}{tries}; the server rolls back the "
+            "transaction of a lost connection, so nothing of it was written unless the "
+            "connection was lost while committing. Check `alembic -n seed current` and re-run"
+        )
     return (
-        f"{where} failed in the database: {reason}; its transaction was rolled back and "
-        "nothing of it was written. Fix the cause and re-run"
+        f"{where} failed in the database: {reason}{tries}; its transaction was rolled back "
+        "and nothing of it was written. Fix the cause and re-run"
     )
