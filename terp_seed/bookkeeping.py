@@ -13,7 +13,8 @@ bookkeeping_metadata = sa.MetaData()
 LEDGER_TABLE = "terp_seed_ledger"
 AUDIT_TABLE = "terp_seed_audit"
 SEED_VERSION_TABLE = "alembic_seed_version"
-OWN_TABLES = frozenset({LEDGER_TABLE, AUDIT_TABLE, SEED_VERSION_TABLE})
+MASK_PROGRESS_TABLE = "terp_seed_mask_progress"  # created by terp_seed.masking.state
+OWN_TABLES = frozenset({LEDGER_TABLE, AUDIT_TABLE, SEED_VERSION_TABLE, MASK_PROGRESS_TABLE})
 
 ledger = sa.Table(
     LEDGER_TABLE,

@@ -39,8 +39,14 @@ PiiKind = Literal[
     "free_text",
     "tax_id",
     "license_number",
+    "ip",
+    "date_of_birth",
+    "ssn",
+    "medical_id",
 ]
-"""The PII tags used in ``info["pii"]``; ``"none"`` marks a column that holds no PII."""
+"""The PII tags used in ``info["pii"]``; ``"none"`` marks a column that holds no PII. TERP's
+tables use the first nine; ``ip``, ``date_of_birth``, ``ssn`` and ``medical_id`` are there for
+schemas that have such columns (the masking rules support every kind)."""
 
 PII_KINDS: Final[tuple[PiiKind, ...]] = get_args(PiiKind)
 

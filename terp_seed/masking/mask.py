@@ -43,6 +43,7 @@ class TablePlan:
 
     @property
     def pk(self) -> sa.Column[Any]:
+        """The table's one-column primary key."""
         return next(iter(self.table.primary_key.columns))
 
     @property

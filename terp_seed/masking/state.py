@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from terp_seed.bookkeeping import MASK_PROGRESS_TABLE
 from terp_seed.runtime.run import utcnow
 
-PROGRESS_TABLE = "terp_seed_mask_progress"
+PROGRESS_TABLE = MASK_PROGRESS_TABLE
 mask_metadata = sa.MetaData()
 
 progress = sa.Table(
