@@ -183,6 +183,31 @@ def original_db_error(exc: sa.exc.DBAPIError) -> sa.exc.DBAPIError:
     return exc
 
 
+def operational_cause(exc: Exception, engine: Engine | None = None) -> Exception:
+    """The database error behind ``exc``, as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError`.
+
+    - A driver error raised outside SQLAlchemy (the loader's ``LOAD DATA`` runs on the raw
+      PyMySQL connection) is wrapped, so it is explained, retried or reported like any other
+      (``engine`` names the driver).
+    - When a step wrapped a database error in its own error but the cause was the session,
+      not the step (a lost connection, a deadlock, a lock wait timeout), that cause is
+      returned: a validation query cut off by a server restart is then reported (and retried,
+      for a deadlock) as what it is, not as a problem with the schema.
+    """
+    dbapi = getattr(engine.dialect, "dbapi", None) if engine is not None else None
+    base = getattr(dbapi, "Error", None)
+    if isinstance(base, type) and isinstance(exc, base):
+        wrapped = sa.exc.DBAPIError.instance(None, None, exc, base)
+        wrapped.__context__ = exc.__context__
+        return wrapped
+    cause = exc.__cause__
+    if isinstance(cause, sa.exc.DBAPIError) and not isinstance(exc, sa.exc.DBAPIError):
+        code = db_error_code(cause)
+        if is_connection_lost(cause) or code in (ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT):
+            return cause
+    return exc
+
+
 def is_connection_lost(exc: BaseException) -> bool:
     """True when the error means the session is gone (server restart, network cut, KILL)."""
     if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:

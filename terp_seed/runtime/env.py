@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.schema import CreateTable
@@ -32,12 +33,13 @@ from terp_seed.database import (
     describe_db_error,
     is_connection_lost,
     make_engine,
+    operational_cause,
     redact,
     resolve_url,
 )
 from terp_seed.errors import SeedStepFailed, TerpSeedError
 from terp_seed.runtime.gate import check_drift, check_schema_head
-from terp_seed.runtime.lock import seed_lock
+from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import (
@@ -124,7 +126,7 @@ def _run_read_only(context: EnvironmentContext, run: SeedRun, version_table: str
 def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -> None:
     engine = make_engine(run.url)
     log.info("seed run starting on %s", redact(run.url), extra={"dry_run": run.options.dry_run})
-    with seed_lock(engine, run.options.lock_timeout), connect(engine) as conn:
+    with seed_lock(engine, run.options.lock_timeout) as held, connect(engine) as conn:
         # The gate comes first: a refused run writes nothing, not even terp-seed's own tables.
         check_schema_head(conn, context.config)
         check_drift(conn, _seeded_tables(context, run), run.options)
@@ -140,28 +142,27 @@ def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -
         while True:
             try:
                 if run.options.dry_run:
-                    _dry_run(context, conn, run, version_table, steps)
+                    _dry_run(context, conn, run, version_table, steps, held)
                 else:
                     if conn.in_transaction():
                         # Alembic would take an open transaction (begun by a read after a
                         # failed attempt) for the caller's and never commit a revision: the
                         # run would exit 0 having written nothing.
                         conn.rollback()
-                    _configure(context, conn, run, version_table, steps)
+                    _configure(context, conn, run, version_table, steps, held)
                     with context.begin_transaction():
                         context.run_migrations(run=run)
                 break
-            except Exception as exc:
+            except Exception as raised:
+                exc = operational_cause(raised, engine)
                 if is_retryable(exc) and attempt < RETRY_ATTEMPTS:
                     # InnoDB rolled the revision back whole; the ones before it stay committed
                     time.sleep(note_retry(engine, run, exc, attempt))
                     attempt += 1
                     continue
                 _record_failure(engine, run, exc)
-                if isinstance(exc, TerpSeedError):
-                    raise
                 if isinstance(exc, sa.exc.DBAPIError):
-                    raise SeedStepFailed(_db_failure(run, exc, engine, attempt)) from exc
+                    raise SeedStepFailed(_db_failure(run, exc, engine, attempt)) from raised
                 raise
     print_summary(run)
 
@@ -211,13 +212,24 @@ def _configure(
     run: SeedRun,
     version_table: str,
     steps: _Steps,
+    held: HeldLock,
 ) -> None:
     extra: dict[str, Any] = {"fn": steps} if steps.fn is not None else {}
+    audit_step = audit.version_hook(run)
+
+    def on_version_apply(*, ctx: MigrationContext, **kw: Any) -> None:
+        # In the step's transaction, before it commits: a step that no longer holds the lock
+        # is rolled back, then the step is audited.
+        if ctx.connection is not None and not ctx.as_sql:
+            held.check(ctx.connection)
+        audit_step(ctx=ctx, **kw)
+
+    hook: Any = on_version_apply  # Alembic calls it with keywords; its hint says positional
     context.configure(
         connection=conn,
         version_table=version_table,
         transaction_per_migration=True,
-        on_version_apply=audit.version_hook(run),
+        on_version_apply=hook,
         **extra,
     )
     run.context = context.get_context()
@@ -229,6 +241,7 @@ def _dry_run(
     run: SeedRun,
     version_table: str,
     steps: _Steps,
+    held: HeldLock,
 ) -> None:
     """Run the revisions inside one transaction that is always rolled back.
 
@@ -240,7 +253,7 @@ def _dry_run(
     try:
         if not sa.inspect(conn).has_table(version_table):
             _temporary_version_table(version_table).create(conn)
-        _configure(context, conn, run, version_table, steps)
+        _configure(context, conn, run, version_table, steps, held)
         with context.begin_transaction():
             context.run_migrations(run=run)
     finally:

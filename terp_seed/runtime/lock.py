@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from terp_seed.database import connect, database_name, is_mysql
-from terp_seed.errors import ConnectError, LockTimeout
+from terp_seed.errors import ConnectError, LockTimeout, SeedStepFailed
 
 _MAX_NAME = 64
 
@@ -43,6 +43,30 @@ class LockHolder:
         return f"{self.kind} {self.ident} ({self.user}@{self.host}), {held}"
 
 
+@dataclass(frozen=True)
+class HeldLock:
+    """The seed lock as this run holds it: its name and, on MySQL, the session holding it."""
+
+    name: str
+    session: int | None = None
+
+    def check(self, conn: sa.Connection) -> None:
+        """Stop unless the lock is still ours; call inside a step's transaction, before it
+        commits. The lock's own connection can end while the run goes on (``KILL``, a
+        network cut, ``wait_timeout``): another run may then hold the lock, so this step
+        must not commit."""
+        if self.session is None:  # SQLite: a file lock cannot be lost while the file is open
+            return
+        holder = conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": self.name}).scalar()
+        if holder != self.session:
+            now = f"connection {holder} holds it now" if holder is not None else "it is free"
+            raise SeedStepFailed(
+                f"lost the seed lock {self.name!r}: its session {self.session} ended while the "
+                f"run went on ({now}); this step was rolled back so that two runs never write "
+                "at once. Re-run"
+            )
+
+
 def lock_name(engine: Engine) -> str:
     """The lock's name, derived from the database name.
 
@@ -57,14 +81,14 @@ def lock_name(engine: Engine) -> str:
 
 
 @contextlib.contextmanager
-def seed_lock(engine: Engine, timeout: float) -> Iterator[str]:
+def seed_lock(engine: Engine, timeout: float) -> Iterator[HeldLock]:
     """Hold the seed lock for the block; raise :class:`LockTimeout` naming the holder."""
     if is_mysql(engine):
-        with _mysql_lock(engine, timeout) as name:
-            yield name
+        with _mysql_lock(engine, timeout) as held:
+            yield held
     else:
         with _file_lock(engine, timeout) as name:
-            yield name
+            yield HeldLock(name)
 
 
 def current_holder(engine: Engine) -> LockHolder | None:
@@ -85,21 +109,23 @@ def current_holder(engine: Engine) -> LockHolder | None:
 
 
 @contextlib.contextmanager
-def _mysql_lock(engine: Engine, timeout: float) -> Iterator[str]:
+def _mysql_lock(engine: Engine, timeout: float) -> Iterator[HeldLock]:
     name = lock_name(engine)
     # MariaDB answers NULL at once to a negative timeout instead of waiting: never send one.
     wait = max(float(timeout), 0.0)
     # Its own connection (terp-seed never pools), so close() really ends the session.
     conn = connect(engine)
     try:
-        got = conn.execute(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": wait}).scalar()
+        got, session = conn.execute(
+            sa.text("SELECT GET_LOCK(:n, :t), CONNECTION_ID()"), {"n": name, "t": wait}
+        ).one()
         conn.commit()
         if got != 1:  # 0: timed out; NULL: interrupted (KILL QUERY) or refused
             holder = _mysql_holder(conn, name)
             who = holder.describe() if holder else "a session that has since ended"
             raise LockTimeout(_timeout_message(name, who, wait), holder=_as_dict(holder))
         try:
-            yield name
+            yield HeldLock(name, int(session))
         finally:
             with contextlib.suppress(sa.exc.DBAPIError):
                 conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})

@@ -28,10 +28,11 @@ from terp_seed.database import (
     db_error_code,
     describe_db_error,
     make_engine,
+    operational_cause,
 )
 from terp_seed.errors import ConfigError, SeedStepFailed
 from terp_seed.runtime.gate import check_drift, check_schema_head
-from terp_seed.runtime.lock import seed_lock
+from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
 from terp_seed.validation import live_chunk_check
@@ -108,16 +109,16 @@ def locked_session(
 
     The block runs once: use :func:`run_locked` to have a deadlocked transaction retried.
     """
-    with _gated(options, url, config, tables) as (engine, run, conn):
+    with _gated(options, url, config, tables) as (engine, run, conn, held):
         try:
             with conn.begin() as trans:
                 yield run
-                _finish(conn, run, trans, 0)
-        except Exception as exc:
-            failure = _failed(engine, run, exc)
-            if failure is exc:
+                _finish(conn, run, trans, 0, held)
+        except Exception as raised:
+            failure = _failed(engine, run, operational_cause(raised, engine))
+            if failure is raised:
                 raise
-            raise failure from exc
+            raise failure from raised
 
 
 def run_locked(
@@ -131,7 +132,7 @@ def run_locked(
     """Like :func:`locked_session`, with ``body(run)`` as the block: a transaction that ends
     in a deadlock is rolled back and ``body`` runs again (at most :data:`RETRY_ATTEMPTS`
     times in all). Returns the run and what ``body`` returned."""
-    with _gated(options, url, config, tables) as (engine, run, conn):
+    with _gated(options, url, config, tables) as (engine, run, conn, held):
         attempt = 1
         while True:
             first = len(run.results)
@@ -140,28 +141,29 @@ def run_locked(
             try:
                 with conn.begin() as trans:
                     value = body(run)
-                    _finish(conn, run, trans, first)
+                    _finish(conn, run, trans, first, held)
                 return run, value
-            except Exception as exc:
+            except Exception as raised:
+                exc = operational_cause(raised, engine)
                 if is_retryable(exc) and attempt < RETRY_ATTEMPTS:
                     time.sleep(note_retry(engine, run, exc, attempt))
                     attempt += 1
                     continue
                 failure = _failed(engine, run, exc, attempt)
-                if failure is exc:
+                if failure is raised:
                     raise
-                raise failure from exc
+                raise failure from raised
 
 
 @contextlib.contextmanager
 def _gated(
     options: RunOptions, url: URL, config: Config | None, tables: Collection[str]
-) -> Iterator[tuple[Engine, SeedRun, sa.Connection]]:
+) -> Iterator[tuple[Engine, SeedRun, sa.Connection, HeldLock]]:
     engine = make_engine(url)
     run = SeedRun(options=options, url=url, interactive=output.is_terminal())
     with (
         logs.bind(run_id=run.run_id, environment=options.env),
-        seed_lock(engine, options.lock_timeout),
+        seed_lock(engine, options.lock_timeout) as held,
         connect(engine) as conn,
     ):
         if config is not None:
@@ -174,11 +176,14 @@ def _gated(
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)
         prime_identity(run, conn)
-        yield engine, run, conn
+        yield engine, run, conn, held
 
 
-def _finish(conn: sa.Connection, run: SeedRun, trans: sa.RootTransaction, first: int) -> None:
+def _finish(
+    conn: sa.Connection, run: SeedRun, trans: sa.RootTransaction, first: int, held: HeldLock
+) -> None:
     """Audit this attempt's steps inside its transaction; roll a dry run back."""
+    held.check(conn)
     for result in run.results[first:]:
         if result.outcome == "running":
             result.outcome = "applied"
