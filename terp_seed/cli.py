@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from alembic.config import Config
 
 from terp_seed import output
+from terp_seed.csv_import import register as register_load
 from terp_seed.database import resolve_url
 from terp_seed.errors import ConfigError, TerpSeedError
 from terp_seed.logs import JsonFormatter, scrub
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.restore)
     register_validate(sub)
     masking_cli.register(sub)
+    register_load(sub)
     return parser
 
 

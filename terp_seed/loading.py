@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,14 +30,15 @@ import sqlalchemy as sa
 from terp_seed import ledger
 from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import SeedDataError
-from terp_seed.load_data import TableEncoder, load_data
+from terp_seed.load_data import TableEncoder, load_data, plain_json
 from terp_seed.schema import TERP_TABLES, metadata
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
 DEFAULT_CHUNK_ROWS = 2000  # SQLite and offline: rows buffered per table before a flush
-MYSQL_CHUNK_ROWS = 40_000  # MySQL: bigger chunks, as most of them go in by LOAD DATA
+MYSQL_CHUNK_ROWS = 20_000  # MySQL: bigger chunks, as most of them go in by LOAD DATA
 BULK_MIN_ROWS = 2000  # a MySQL chunk of at least this many rows of a table uses LOAD DATA
+SWITCH_INTERVAL = 0.00002  # seconds; see Loader._worker
 _ORDER = {t: i for i, t in enumerate(TERP_TABLES)}
 _in_worker = threading.local()
 
@@ -55,11 +57,12 @@ class ChunkCheckFn(Protocol):
 
 @dataclass
 class _Chunk:
-    """Rows of one table on their way in; ``payload`` is set for ``LOAD DATA``."""
+    """Rows of one table on their way in: as dicts for an INSERT, as text for ``LOAD DATA``."""
 
     table: str
-    rows: list[Row]
     columns: tuple[str, ...]
+    ids: list[int]
+    rows: list[Row] | None = None
     payload: bytes | None = None
 
 
@@ -77,6 +80,7 @@ class Loader:
         progress: ProgressFn | None = None,
         check: ChunkCheckFn | None = None,
         bulk_rows: int = BULK_MIN_ROWS,
+        overlap: bool = True,
     ) -> None:
         self._execute = execute
         self._conn = conn  # None offline: statements are rendered, not run
@@ -85,6 +89,7 @@ class Loader:
         self._revision = revision
         self._chunk = chunk_rows or (MYSQL_CHUNK_ROWS if self._mysql else DEFAULT_CHUNK_ROWS)
         self._bulk_rows = bulk_rows
+        self._overlap = overlap
         self._progress = progress
         self._check = check
         self._buffers: dict[str, list[Row]] = {}
@@ -123,10 +128,11 @@ class Loader:
             raise SeedDataError(f"factory for {table} produced rows with different columns")
         if self._check is not None:
             self._check(table, rows)
-        chunk = _Chunk(table, rows, tuple(keys))
-        if self._mysql and len(rows) >= self._bulk_rows:
-            chunk.payload = self._encoder(table, chunk.columns).encode(rows)
-        return chunk
+        columns = tuple(keys)
+        ids = [r["id"] for r in rows]
+        if self._mysql and len(rows) >= self._bulk_rows:  # the dicts can go: memory stays flat
+            return _Chunk(table, columns, ids, payload=self._encoder(table, columns).encode(rows))
+        return _Chunk(table, columns, ids, rows=rows)
 
     def _encoder(self, table: str, columns: tuple[str, ...]) -> TableEncoder:
         key = (table, columns)
@@ -142,17 +148,16 @@ class Loader:
                 self._render(chunk)
             else:
                 self._insert(self._conn, chunk)
-            done.append((chunk.table, len(chunk.rows)))
+            done.append((chunk.table, len(chunk.ids)))
         return done
 
     def _insert(self, conn: sa.Connection, chunk: _Chunk) -> None:
         t = metadata.tables[chunk.table]
+        ids = chunk.ids
         if chunk.payload is not None:
-            dbapi = conn.connection.dbapi_connection
-            load_data(dbapi, t, chunk.columns, chunk.payload, chunk.rows)
-        else:
-            conn.execute(t.insert(), chunk.rows)
-        ids = [r["id"] for r in chunk.rows]
+            load_data(conn.connection.dbapi_connection, t, chunk.columns, chunk.payload, ids)
+        elif chunk.rows is not None:
+            conn.execute(t.insert(), plain_json(t, chunk.rows))
         first, last = min(ids), max(ids)
         if last - first + 1 == len(ids):  # ids of inserted rows are distinct: exactly the range
             recorded = ledger.record_range(
@@ -170,7 +175,7 @@ class Loader:
         """Offline: the INSERT and the ledger rows as SQL text (JSON rendered as text)."""
         t = metadata.tables[chunk.table]
         json_columns = {c.name for c in t.columns if isinstance(c.type, sa.JSON)}
-        rows = chunk.rows
+        rows = plain_json(t, chunk.rows or [])
         if json_columns:
             clause = sa.table(
                 t.name,
@@ -212,7 +217,7 @@ class Loader:
     @contextmanager
     def _worker(self) -> Iterator[Callable[[list[_Chunk]], None]]:
         """``submit(chunks)``: write now (SQLite, offline) or on the worker thread (MySQL)."""
-        if not self._mysql or self._conn is None:
+        if not (self._mysql and self._overlap) or self._conn is None:
             yield lambda chunks: self._done(self._write(chunks))
             return
         conn = self._conn
@@ -232,6 +237,10 @@ class Loader:
 
         sa.event.listen(conn, "before_execute", guard)
         sa.event.listen(conn, "before_cursor_execute", guard)
+        # The worker sends the load file in 16 KiB packets and needs the GIL for each; with
+        # the default 5 ms switch interval a busy generator thread would starve it.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             yield submit
             self._settle()
@@ -244,6 +253,7 @@ class Loader:
                 sa.event.remove(conn, "before_execute", guard)
                 sa.event.remove(conn, "before_cursor_execute", guard)
                 pool.shutdown(wait=True)
+                sys.setswitchinterval(switch)
 
     def _settle(self) -> None:
         """Wait for the chunk in flight, count it, and raise its error if it failed."""

@@ -1,0 +1,185 @@
+"""The clients-table benchmark: four ways to put the same N rows into ``clients``.
+
+(a) one ORM object per commit (the naive way), (b) SQLAlchemy Core executemany, (c) raw
+``LOAD DATA LOCAL INFILE`` of a file written beforehand (the database's own limit), (d) terp-seed
+end to end: generation, validation before insert, bulk load, ledger, integrity rules after,
+commit. Every variant writes the rows the clients factory generates for the same seed, so they
+compare like with like; only (d) counts generating them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from terp_seed.bookkeeping import ensure_bookkeeping
+from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
+from terp_seed.factories.parties import clients
+from terp_seed.ledger import Scope
+from terp_seed.load_data import TableEncoder
+from terp_seed.loading import Loader
+from terp_seed.schema import metadata
+from terp_seed.sizes import parse_size
+from terp_seed.validation import check_seeded, live_chunk_check
+
+SEED = 42
+CLIENTS = metadata.tables["clients"]
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Client(_Base):
+    """The naive way's ORM class, mapped onto TERP's clients table."""
+
+    __table__ = CLIENTS
+
+
+@dataclass
+class Timing:
+    """Rows written and seconds taken; ``note`` says when the rate was extrapolated."""
+
+    rows: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def client_rows(count: int, conn: sa.Connection | None = None) -> Iterator[dict[str, Any]]:
+    """The clients factory's rows for ``count`` clients (supplier profiles left out)."""
+    gen = Gen(SEED, parse_size(str(count)), IdAllocator(conn), Parents(conn))
+    for table, row in clients(gen, count):
+        if table == "clients":
+            yield with_timestamps(table, row)
+
+
+def reset(engine: sa.Engine) -> None:
+    """Empty ``clients`` and the ledger between variants."""
+    with engine.connect() as conn:
+        ensure_bookkeeping(conn)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET foreign_key_checks = 0")
+        for table in ("clients", "terp_seed_ledger"):
+            conn.exec_driver_sql(f"TRUNCATE TABLE `{table}`")
+        conn.exec_driver_sql("SET foreign_key_checks = 1")
+
+
+def naive_orm(engine: sa.Engine, count: int, cap_rows: int, cap_seconds: float) -> Timing:
+    """(a) One ORM object and one commit per row; stops at ``cap_rows`` or ``cap_seconds``.
+
+    It gets a pooled engine of its own: terp-seed's engines never pool (a pooled connection
+    would keep the seed lock), and reconnecting after every commit would make it slower still.
+    """
+    rows = list(_take(client_rows(count), min(count, cap_rows)))
+    done = 0
+    pooled = sa.create_engine(engine.url, connect_args={"charset": "utf8mb4"})
+    started = time.perf_counter()
+    with Session(pooled) as session:
+        for row in rows:
+            session.add(Client(**row))
+            session.commit()
+            done += 1
+            if time.perf_counter() - started > cap_seconds:
+                break
+    seconds = time.perf_counter() - started
+    pooled.dispose()
+    note = "" if done == count else f"measured on the first {done:,} rows"
+    return Timing(done, seconds, note)
+
+
+def core_executemany(engine: sa.Engine, count: int, chunk: int = 10_000) -> Timing:
+    """(b) ``conn.execute(insert, rows)`` in chunks; generating the rows is not timed."""
+    seconds = 0.0
+    source = client_rows(count)
+    with engine.connect() as conn:
+        while rows := list(_take(source, chunk)):
+            started = time.perf_counter()
+            conn.execute(CLIENTS.insert(), rows)
+            seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        conn.commit()
+        seconds += time.perf_counter() - started
+    return Timing(count, seconds)
+
+
+def raw_load_data(engine: sa.Engine, count: int) -> Timing:
+    """(c) One ``LOAD DATA LOCAL INFILE`` of a file written beforehand, and commit."""
+    source = client_rows(count)
+    first = next(source)
+    columns = list(first)
+    encoder = TableEncoder(CLIENTS, columns)
+    with tempfile.NamedTemporaryFile(prefix="terp-bench-", suffix=".tsv", delete=False) as f:
+        f.write(encoder.encode([first]))
+        while rows := list(_take(source, 50_000)):
+            f.write(encoder.encode(rows))
+    quoted = ", ".join(f"`{c}`" for c in columns)
+    sql = (
+        "LOAD DATA LOCAL INFILE %s INTO TABLE `clients` CHARACTER SET utf8mb4 FIELDS "
+        f"TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({quoted})"
+    )
+    try:
+        with engine.connect() as conn:
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            started = time.perf_counter()
+            with dbapi.cursor() as cursor:
+                inserted = cursor.execute(sql, (f.name,))
+            dbapi.commit()
+            seconds = time.perf_counter() - started
+    finally:
+        os.unlink(f.name)
+    assert inserted == count, f"LOAD DATA inserted {inserted} of {count} rows"
+    return Timing(count, seconds)
+
+
+def terp_seed_end_to_end(
+    engine: sa.Engine, count: int, *, validate: bool = True, overlap: bool = True
+) -> Timing:
+    """(d) Generate, check each chunk, bulk load, record the ledger, run the integrity
+    rules over what was written, commit: what a seed step does, for the clients table."""
+    with engine.connect() as conn:
+        ensure_bookkeeping(conn)
+        started = time.perf_counter()
+        with conn.begin():
+            loader = Loader(
+                conn.execute,
+                conn=conn,
+                run_id="bench",
+                revision=None,
+                check=live_chunk_check(conn) if validate else None,
+                overlap=overlap,
+            )
+            written = loader.load(("clients", row) for row in client_rows(count, conn))
+            if validate:
+                check_seeded(conn, Scope(run_id="bench"))
+        seconds = time.perf_counter() - started
+    assert written == {"clients": count}, written
+    return Timing(count, seconds)
+
+
+def generation_only(count: int) -> Timing:
+    """Generating the clients factory's rows (and their supplier profiles), no database."""
+    gen = Gen(SEED, parse_size(str(count)), IdAllocator(None), Parents(None))
+    assert gen.pools.buyer_names  # built once per run, before the clock starts
+    started = time.perf_counter()
+    rows = sum(1 for table, row in clients(gen, count) if with_timestamps(table, row))
+    return Timing(rows, time.perf_counter() - started)
+
+
+def _take(source: Iterator[dict[str, Any]], n: int) -> Iterator[dict[str, Any]]:
+    for _ in range(n):
+        row = next(source, None)
+        if row is None:
+            return
+        yield row

@@ -1,0 +1,393 @@
+"""``terp-seed load --table T --csv FILE``: a custom dataset, validated, loaded with provenance.
+
+The file is read twice, so memory does not grow with its size. The first pass checks every row
+against the live schema (header names, types, lengths, enum values, required columns, keys and
+unique values, and references to parent rows by real foreign keys and by TERP's
+application-level references); any bad row stops the command with one line naming the lines and
+columns, and nothing is written. The second pass converts the rows and hands them to the bulk
+:class:`~terp_seed.loading.Loader` (``LOAD DATA`` on MySQL), which records each row in the
+ledger under the run id, so ``terp-seed rollback --run ID`` removes exactly them.
+
+File format: UTF-8 (a BOM is allowed), comma-separated, a header row of column names, quotes as
+RFC 4180. An empty field is NULL (leave a column out to take its default). Booleans are
+``1/0/true/false/yes/no``; dates ``YYYY-MM-DD``; times ``YYYY-MM-DD HH:MM:SS`` (or ``T``);
+JSON columns hold a JSON document. Without an ``id`` column, keys follow the table's largest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from terp_seed import output
+from terp_seed.errors import ConfigError, PolicyError, SeedDataError
+from terp_seed.ledger import Scope
+from terp_seed.load_data import JsonText
+from terp_seed.loading import Loader, Row
+from terp_seed.schema import TERP_TABLES, metadata, relations
+
+ERRORS_SHOWN = 10  # bad values named in the one-line message
+CHECK_CHUNK = 1000  # values per IN (...) query when checking keys and references
+Convert = Callable[[str], Any]
+
+
+def register(sub: Any) -> None:
+    """Add the ``load`` command to the ``terp-seed`` subcommands."""
+    from terp_seed.cli import _add_common
+
+    p = sub.add_parser("load", help="load a CSV file into one table (validated, with provenance)")
+    p.add_argument("--table", required=True, help="the table to load into")
+    p.add_argument("--csv", required=True, metavar="FILE", help="CSV file with a header row")
+    _add_common(p, writes=True)
+    p.set_defaults(func=load_command)
+
+
+def load_command(args: argparse.Namespace) -> int:
+    """Validate the file against the live schema, then load it; print the run id."""
+    from terp_seed.cli import _config, _options, _url
+    from terp_seed.runtime.session import locked_session
+    from terp_seed.validation import check_seeded
+
+    options = _options(args)
+    table = _check_table(args.table, options.env)
+    path = Path(args.csv)
+    header = read_header(path)  # a missing or unreadable file fails before the lock
+    with locked_session(options, _url(args), _config(args), tables=[table]) as run:
+        assert run.connection is not None
+        conn = run.connection
+        plan = validate_file(conn, table, path, header)
+        result = run.begin_step(None, "load")
+        result.detail = f"csv {path}"
+        loader = Loader(run.execute, conn=conn, run_id=run.run_id, revision=None)
+        result.rows = loader.load((table, row) for row in plan.rows(path))
+        check_seeded(conn, Scope(run_id=run.run_id))
+        result.outcome = "dry-run" if options.dry_run else "applied"
+    count = result.rows.get(table, 0)
+    verb = "would load" if options.dry_run else "loaded"
+    output.say(f"run {run.run_id}: {verb} {table} {count:,} from {path}")
+    if not options.dry_run:
+        output.say(f"roll it back with: terp-seed rollback --run {run.run_id}")
+    return 0
+
+
+def _check_table(table: str, env: str) -> str:
+    if table not in TERP_TABLES:
+        raise ConfigError(f"unknown table {table!r}: use one of {', '.join(TERP_TABLES)}")
+    from terp_seed.factories.registry import FACTORIES
+
+    reference = {s.table for s in FACTORIES.values() if not s.customer_data}
+    if env == "production" and table not in reference:
+        raise PolicyError(
+            f"loading {table} in production is refused: only reference data "
+            f"({', '.join(sorted(reference))}) may be loaded there"
+        )
+    return table
+
+
+def read_header(path: Path) -> list[str]:
+    """The file's header row; a missing, unreadable, empty or non-UTF-8 file is refused."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except FileNotFoundError:
+        raise ConfigError(f"CSV file {str(path)!r} not found: check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read CSV file {str(path)!r}: {exc}") from None
+    if not header or not any(h.strip() for h in header):
+        raise ConfigError(f"{path} line 1: no header row; the first line names the columns")
+    return [h.strip() for h in header]
+
+
+@dataclass
+class _Column:
+    """A header column: how to read its text and what the live column accepts."""
+
+    name: str
+    convert: Convert
+    reads: str  # what the text must be, for parse errors
+    accepts: str
+    fits: Callable[[Any], bool]
+    nullable: bool
+
+
+@dataclass
+class LoadPlan:
+    """A validated file: how to turn each record into a row."""
+
+    table: str
+    columns: list[_Column]
+    first_id: int | None  # keys to hand out when the file has no id column
+
+    def rows(self, path: Path) -> Iterator[Row]:
+        """The file's rows as typed values (second pass; the file was validated)."""
+        next_id = self.first_id
+        for _line, record in _records(path):
+            row: Row = {}
+            if next_id is not None:
+                row["id"] = next_id
+                next_id += 1
+            for col, text in zip(self.columns, record, strict=True):
+                row[col.name] = col.convert(text) if text != "" else None
+            yield row
+
+
+@dataclass
+class _Findings:
+    """Bad values found so far (the first few in full) and what needs the database."""
+
+    errors: list[str] = field(default_factory=list)
+    count: int = 0
+    keys: dict[str, dict[Any, int]] = field(default_factory=dict)  # column -> value -> line
+
+    def bad(self, line: int, column: str, message: str) -> None:
+        self.count += 1
+        if len(self.errors) < ERRORS_SHOWN:
+            where = f"line {line}, column {column}" if column else f"line {line}"
+            self.errors.append(f"{where}: {message}")
+
+
+def validate_file(conn: sa.Connection, table: str, path: Path, header: list[str]) -> LoadPlan:
+    """First pass: check every row; raise one :class:`SeedDataError` listing bad lines."""
+    columns = _columns(conn, table, header, path)
+    findings = _Findings()
+    watch = _Watch.of(table, header)
+    for line, record in _records(path):
+        if len(record) != len(header):
+            findings.bad(line, "", f"{len(record)} fields, the header has {len(header)}")
+            continue
+        for col, text in zip(columns, record, strict=True):
+            value = _check_value(col, text, line, findings)
+            if value is not None and col.name in watch:
+                seen = findings.keys.setdefault(col.name, {})
+                if col.name in watch.unique and value in seen:
+                    findings.bad(line, col.name, f"{_show(value)} repeats line {seen[value]}")
+                seen.setdefault(value, line)
+    _check_database(conn, table, findings, watch)
+    if findings.count:
+        more = f" (+{findings.count - len(findings.errors)} more)" if findings.count > 10 else ""
+        raise SeedDataError(
+            f"{path}: {findings.count} bad value(s), nothing was loaded: "
+            f"{'; '.join(findings.errors)}{more}"
+        )
+    from terp_seed.factories.base import IdAllocator  # factories import Faker: only when used
+
+    first_id = None if "id" in header else IdAllocator(conn).next_id(table)
+    return LoadPlan(table, columns, first_id)
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(first line number, fields)`` of each data record (blank lines skipped)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        next(reader, None)
+        end = reader.line_num
+        try:
+            for record in reader:  # a quoted field may hold newlines: a record spans lines
+                start, end = end + 1, reader.line_num
+                if record:
+                    yield start, record
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise SeedDataError(
+                f"{path} line {reader.line_num + 1}: not valid CSV ({exc}); nothing was loaded"
+            ) from None
+
+
+def _check_value(col: _Column, text: str, line: int, findings: _Findings) -> Any:
+    if text == "":
+        if not col.nullable:
+            findings.bad(line, col.name, "empty, but the column is NOT NULL")
+        return None
+    try:
+        value = col.convert(text)
+    except (ValueError, InvalidOperation, TypeError) as exc:
+        findings.bad(line, col.name, f"{_show(text)} is not {col.reads} ({exc})")
+        return None
+    if not col.fits(value):
+        findings.bad(line, col.name, f"{_show(text)} does not fit (accepts {col.accepts})")
+        return None
+    return value
+
+
+def _show(value: object) -> str:
+    text = str(value)
+    return repr(text[:37] + "…") + f" ({len(text)} chars)" if len(text) > 40 else repr(text)
+
+
+def _columns(conn: sa.Connection, table: str, header: list[str], path: Path) -> list[_Column]:
+    """The header mapped to live columns; unknown, repeated or missing required ones refused."""
+    from terp_seed.validation.fit import describe_type, reflect_table
+
+    live = {c["name"]: c for c in sa.inspect(conn).get_columns(table)}
+    fit = reflect_table(conn, table)
+    model = metadata.tables[table]
+    for name in header:
+        if name not in live:
+            known = ", ".join(live)
+            raise ConfigError(
+                f"{path} line 1: unknown column {name!r} for table {table} (columns: {known})"
+            )
+        if header.count(name) > 1:
+            raise ConfigError(f"{path} line 1: column {name!r} appears twice in the header")
+    missing = [
+        c.name
+        for c in fit.columns.values()
+        if c.required and c.name not in header and c.name != "id"  # keys are handed out
+    ]
+    if missing:
+        raise ConfigError(
+            f"{path} line 1: required column(s) {', '.join(missing)} missing from the header "
+            f"(NOT NULL without a default in {table})"
+        )
+    columns = []
+    for name in header:
+        model_type = model.c[name].type if name in model.c else None
+        accepts, fits = describe_type(live[name]["type"], model_type)
+        convert, reads = _converter(live[name]["type"], model_type)
+        columns.append(_Column(name, convert, reads, accepts, fits, bool(live[name]["nullable"])))
+    return columns
+
+
+def _converter(
+    live: sa.types.TypeEngine[Any], model: sa.types.TypeEngine[Any] | None
+) -> tuple[Convert, str]:
+    """How to read a column's text, and what it must look like (the fit test then checks
+    range, length and enum value)."""
+    if isinstance(live, sa.Enum) or isinstance(model, sa.Enum):
+        return str, "text"
+    if isinstance(model, sa.JSON) or isinstance(live, sa.JSON):
+        return _json, "JSON"
+    if isinstance(live, sa.Boolean) or isinstance(model, sa.Boolean):
+        return _boolean, "a boolean"
+    if isinstance(live, sa.Integer):
+        return _integer, "a whole number"
+    if isinstance(live, sa.Float):
+        return float, "a number"
+    if isinstance(live, sa.Numeric):
+        return _decimal(getattr(live, "scale", None)), "a decimal number"
+    if isinstance(live, sa.DateTime):
+        return _datetime, "a date and time (YYYY-MM-DD HH:MM:SS)"
+    if isinstance(live, sa.Date):
+        return dt.date.fromisoformat, "a date (YYYY-MM-DD)"
+    if isinstance(live, sa.Time):
+        return dt.time.fromisoformat, "a time (HH:MM:SS)"
+    return str, "text"
+
+
+def _json(text: str) -> JsonText:
+    json.loads(text)  # raises ValueError when it is not JSON
+    return JsonText(text)
+
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _boolean(text: str) -> bool:
+    try:
+        return _BOOLEANS[text.strip().lower()]
+    except KeyError:
+        raise ValueError("use 1/0, true/false or yes/no") from None
+
+
+def _integer(text: str) -> int:
+    if not _INTEGER.fullmatch(text.strip()):
+        raise ValueError("a whole number")
+    return int(text)
+
+
+def _decimal(scale: int | None) -> Convert:
+    def convert(text: str) -> Decimal:
+        value = Decimal(text.strip())
+        if not value.is_finite():
+            raise ValueError("a finite number")
+        exponent = value.as_tuple().exponent
+        if scale is not None and isinstance(exponent, int) and -exponent > scale:
+            raise ValueError(f"more than {scale} decimal places")
+        return value
+
+    return convert
+
+
+def _datetime(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text.strip())
+    if value.tzinfo is not None:
+        raise ValueError("no time zone: the database keeps local times")
+    if value.microsecond:
+        raise ValueError("whole seconds: the column keeps no fractions")
+    return value
+
+
+@dataclass(frozen=True)
+class _Watch:
+    """Header columns whose values the database must check: unique ones and references."""
+
+    unique: frozenset[str]
+    refs: frozenset[str]
+
+    @classmethod
+    def of(cls, table: str, header: list[str]) -> _Watch:
+        model = metadata.tables[table]
+        unique = {
+            next(iter(c.columns)).name
+            for c in model.constraints
+            if isinstance(c, sa.UniqueConstraint | sa.PrimaryKeyConstraint) and len(c.columns) == 1
+        }
+        refs = {r.child_column for r in relations() if r.child_table == table}
+        return cls(frozenset(unique & set(header)), frozenset(refs & set(header)))
+
+    def __contains__(self, column: object) -> bool:
+        return column in self.unique or column in self.refs
+
+
+def _check_database(conn: sa.Connection, table: str, findings: _Findings, watch: _Watch) -> None:
+    """Unique values must be new; referenced parents must exist (in the database or file)."""
+    model = metadata.tables[table]
+    for name in sorted(watch.unique):
+        seen = findings.keys.get(name, {})
+        for value in _existing(conn, model.c[name], list(seen)):
+            findings.bad(seen[value], name, f"{_show(value)} already exists in {table}")
+    own_ids = findings.keys.get("id", {})
+    for rel in relations():
+        if rel.child_table != table or rel.child_column not in watch.refs:
+            continue
+        seen = findings.keys.get(rel.child_column, {})
+        wanted = set(seen)
+        if rel.parent_table == table and rel.parent_column == "id":
+            wanted -= set(own_ids)  # a row may point at another row of the same file
+        parent = metadata.tables[rel.parent_table].c[rel.parent_column]
+        found = set(_existing(conn, parent, list(wanted)))
+        kind = "foreign key" if rel.enforced else "reference"
+        for value in sorted(wanted - found, key=lambda v: seen[v]):
+            findings.bad(
+                seen[value],
+                rel.child_column,
+                f"{_show(value)} names no {rel.parent_table}.{rel.parent_column} ({kind})",
+            )
+
+
+def _existing(conn: sa.Connection, column: sa.Column[Any], values: list[Any]) -> list[Any]:
+    """Those of ``values`` that ``column`` holds, compared by the database (its collation)."""
+    found: list[Any] = []
+    for start in range(0, len(values), CHECK_CHUNK):
+        chunk = values[start : start + CHECK_CHUNK]
+        given = sa.union_all(
+            *(
+                sa.select(sa.literal(i).label("n"), sa.literal(v, column.type).label("v"))
+                for i, v in enumerate(chunk)
+            )
+        ).subquery()
+        hits = conn.execute(
+            sa.select(given.c.n).where(sa.exists().where(column == given.c.v))
+        ).scalars()
+        found.extend(chunk[int(i)] for i in hits)
+    return found

@@ -1,0 +1,250 @@
+"""``terp-seed load``: a good CSV file loads (bulk path included) and rolls back by run id; every
+kind of bad input gives one FAILED line naming the line and column, a non-zero exit, and no
+change to the database."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from terp_seed.testing.plugin import run_cli, schema_at_head, table_checksums, table_counts
+
+HEADER = [
+    "teri_code",
+    "name",
+    "email",
+    "address",
+    "businessType",
+    "is_buyer",
+    "tags",
+    "credit_limit",
+    "created_at",
+    "referred_by_client_id",
+]
+
+
+def _client(i: int, **changes: Any) -> dict[str, Any]:
+    row = {
+        "teri_code": f"CSV{i:05d}",
+        "name": f'Green "Leaf", Co {i} — 大麻 🌿',
+        "email": f"buyer{i}@example.com",
+        "address": f"{i} Main St, Suite 4\\B, Oakland, CA 94601",
+        "businessType": ("RETAIL", "DISPENSARY")[i % 2],
+        "is_buyer": ("true", "0")[i % 2],
+        "tags": json.dumps(["retail", f"tab\there {i}"]),
+        "credit_limit": f"{1000 + i}.50",
+        "created_at": "2025-03-04 05:06:07",
+        "referred_by_client_id": "",
+    }
+    row.update(changes)
+    return row
+
+
+def _write(path: Path, rows: list[dict[str, Any]], header: list[str] | None = None) -> Path:
+    header = header or list(rows[0])
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([row.get(h, "") for h in header])
+    return path
+
+
+def _run_id(out: str) -> str:
+    match = re.search(r"run (\S+):", out)
+    assert match, out
+    return match.group(1)
+
+
+def _clients(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        query = sa.text(
+            "SELECT id, teri_code, name, address, tags, credit_limit, is_buyer, "
+            "referred_by_client_id FROM clients ORDER BY id"
+        )
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+@pytest.mark.parametrize("rows", [5, 2500], ids=["insert", "load-data"])
+def test_good_file_loads_with_provenance_and_rolls_back(
+    mysql_url: str, engine_for, tmp_path: Path, rows: int
+) -> None:
+    schema_at_head(mysql_url)
+    records = [_client(i, address=f"{i} Main St\nSuite 4\\B, Oakland") for i in range(rows)]
+    path = _write(tmp_path / "clients.csv", records, HEADER)
+    loaded = run_cli(mysql_url, "load", "--table", "clients", "--csv", str(path))
+    assert loaded.code == 0, loaded.err[-1500:]
+    assert f"loaded clients {rows:,}" in loaded.out
+    engine = engine_for(mysql_url)
+    stored = _clients(engine)
+    assert len(stored) == rows and stored[0]["id"] == 1
+    first = records[0]
+    assert stored[0]["name"] == first["name"] and stored[0]["address"] == first["address"]
+    assert json.loads(stored[0]["tags"]) == json.loads(first["tags"])
+    assert stored[0]["credit_limit"] == Decimal("1000.50") and stored[0]["is_buyer"] == 1
+    assert table_counts(engine)["terp_seed_ledger"] == rows
+    done = run_cli(mysql_url, "rollback", "--run", _run_id(loaded.out))
+    assert done.code == 0, done.err[-1500:]
+    counts = table_counts(engine)
+    assert counts["clients"] == 0 and counts["terp_seed_ledger"] == 0
+
+
+def test_given_keys_and_references_within_the_file(any_url: str, engine_for, tmp_path) -> None:
+    schema_at_head(any_url)
+    rows = [
+        _client(1, id="101"),
+        _client(2, id="102", referred_by_client_id="101"),  # a row of the same file
+    ]
+    path = _write(tmp_path / "clients.csv", rows, ["id", *HEADER])
+    loaded = run_cli(any_url, "load", "--table", "clients", "--csv", str(path))
+    assert loaded.code == 0, loaded.err[-1500:]
+    stored = _clients(engine_for(any_url))
+    assert [r["id"] for r in stored] == [101, 102] and stored[1]["referred_by_client_id"] == 101
+    profiles = _write(
+        tmp_path / "profiles.csv",
+        [{"client_id": "102", "contact_name": "Ana Díaz", "preferred_payment_method": "ACH"}],
+    )
+    again = run_cli(any_url, "load", "--table", "supplier_profiles", "--csv", str(profiles))
+    assert again.code == 0, again.err[-1500:]
+    assert table_counts(engine_for(any_url))["terp_seed_ledger"] == 3
+
+
+def test_dry_run_loads_nothing(mysql_url: str, engine_for, tmp_path: Path) -> None:
+    schema_at_head(mysql_url)
+    assert run_cli(mysql_url, "init").code == 0  # a dry run needs terp-seed's own tables
+    path = _write(tmp_path / "clients.csv", [_client(i) for i in range(3)], HEADER)
+    result = run_cli(mysql_url, "load", "--table", "clients", "--csv", str(path), "--dry-run")
+    assert result.code == 0, result.err[-1500:]
+    assert "would load clients 3" in result.out
+    assert table_counts(engine_for(mysql_url))["clients"] == 0
+
+
+BAD_FILES: dict[str, tuple[list[dict[str, Any]], list[str] | None, str]] = {
+    "unknown column": (
+        [_client(1, colour="green")],
+        [*HEADER, "colour"],
+        "unknown column 'colour'",
+    ),
+    "over-long value": (
+        [_client(1), _client(2, teri_code="X" * 51)],
+        None,
+        r"line 3, column teri_code: 'XXX.*does not fit \(accepts varchar\(50\)\)",
+    ),
+    "bad enum": (
+        [_client(1, businessType="FARM")],
+        None,
+        r"line 2, column businessType: 'FARM' does not fit \(accepts one of \[RETAIL",
+    ),
+    "missing required column": (
+        [_client(1)],
+        [h for h in HEADER if h != "teri_code"],
+        r"line 1: required column\(s\) teri_code missing",
+    ),
+    "empty required value": ([_client(1, name="")], None, "line 2, column name: empty, but"),
+    "bad number after a record of two lines": (
+        [_client(1), _client(2, address="two\nlines"), _client(3, credit_limit="12,50")],
+        None,
+        "line 5, column credit_limit: '12,50' is not a decimal number",
+    ),
+    "too many decimals": (
+        [_client(1, credit_limit="1.005")],
+        None,
+        "line 2, column credit_limit: '1.005' is not a decimal number.*more than 2 decimal",
+    ),
+    "bad date": (
+        [_client(1, created_at="2025-02-30 10:00:00")],
+        None,
+        "line 2, column created_at: '2025-02-30 10:00:00' is not a date and time",
+    ),
+    "date out of range": (
+        [_client(1, created_at="1960-01-01 00:00:00")],
+        None,
+        r"line 2, column created_at: '1960-01-01 00:00:00' does not fit \(accepts timestamp",
+    ),
+    "bad boolean": (
+        [_client(1, is_buyer="maybe")],
+        None,
+        "line 2, column is_buyer: 'maybe' is not a boolean",
+    ),
+    "bad json": (
+        [_client(1, tags="[retail")],
+        None,
+        r"line 2, column tags: '\[retail' is not JSON",
+    ),
+    "dangling reference": (
+        [_client(1, referred_by_client_id="999")],
+        None,
+        r"line 2, column referred_by_client_id: '999' names no clients.id \(reference\)",
+    ),
+    "repeated unique value": (
+        [_client(1), _client(1)],
+        None,
+        "line 3, column teri_code: 'CSV00001' repeats line 2",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_file_gives_one_failed_line_and_changes_nothing(
+    mysql_url: str, engine_for, tmp_path: Path, case: str
+) -> None:
+    schema_at_head(mysql_url)
+    rows, header, expected = BAD_FILES[case]
+    path = _write(tmp_path / "bad.csv", rows, header or HEADER)
+    _assert_refused(mysql_url, engine_for, ["--table", "clients", "--csv", str(path)], expected)
+
+
+def test_existing_keys_and_dangling_foreign_keys_are_refused(
+    mysql_url: str, engine_for, tmp_path: Path
+) -> None:
+    schema_at_head(mysql_url)
+    with engine_for(mysql_url).begin() as conn:
+        conn.execute(sa.text("INSERT INTO clients (id, teri_code, name) VALUES (7, 'OLD1', 'Old')"))
+    existing = _write(tmp_path / "dup.csv", [_client(1, teri_code="OLD1")], HEADER)
+    args = ["--table", "clients", "--csv", str(existing)]
+    _assert_refused(mysql_url, engine_for, args, "teri_code: 'OLD1' already exists in clients")
+    profiles = _write(tmp_path / "p.csv", [{"client_id": "7"}, {"client_id": "8"}])
+    args = ["--table", "supplier_profiles", "--csv", str(profiles)]
+    _assert_refused(
+        mysql_url, engine_for, args, r"line 3, column client_id: '8' names no clients.id \(foreign"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--table", "clients", "--csv", "/no/such/file.csv"], "CSV file '/no/such/file.csv' not"),
+        (["--table", "customers", "--csv", "x.csv"], "unknown table 'customers'"),
+        (["--table", "clients", "--csv", "short.csv"], "line 3: 3 fields, the header has 2"),
+        (["--table", "clients", "--csv", "empty.csv"], "line 1: no header row"),
+        (["--table", "clients", "--csv", "ok.csv", "--env", "production"], "refused"),
+    ],
+)
+def test_bad_arguments_give_one_failed_line(
+    mysql_url: str, engine_for, tmp_path: Path, monkeypatch, args: list[str], expected: str
+) -> None:
+    schema_at_head(mysql_url)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "short.csv").write_text("teri_code,name\nA1,Alpha\nA2,Beta,extra\n")
+    (tmp_path / "empty.csv").write_text("")
+    _write(tmp_path / "ok.csv", [_client(1)], HEADER)
+    _assert_refused(mysql_url, engine_for, args, expected)
+
+
+def _assert_refused(url: str, engine_for, args: list[str], expected: str) -> None:
+    assert run_cli(url, "init").code == 0  # terp-seed's own tables, so "before" has them
+    engine = engine_for(url)
+    before = {k: v for k, v in table_checksums(engine).items() if k != "terp_seed_audit"}
+    result = run_cli(url, "load", *args)
+    failed = [line for line in (result.err + result.out).splitlines() if "FAILED" in line]
+    assert result.code != 0 and len(failed) == 1, result.err[-1500:]
+    assert re.search(expected, failed[0]), failed[0]
+    after = {k: v for k, v in table_checksums(engine).items() if k != "terp_seed_audit"}
+    assert after == before

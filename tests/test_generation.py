@@ -1,0 +1,137 @@
+"""Streaming generation without a database: unique columns stay unique at size, the same seed
+gives the same rows, the fast draws are exact, and money adds up in whole cents."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+
+from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
+from terp_seed.factories.draw import Draw, Weighted, cents_text, round_div
+from terp_seed.factories.parties import clients
+from terp_seed.factories.registry import FACTORIES
+from terp_seed.load_data import JsonText
+from terp_seed.sizes import parse_size
+
+ORDER = (
+    "categories",
+    "subcategories",
+    "grades",
+    "strains",
+    "workflow_statuses",
+    "users",
+    "vendors",
+    "clients",
+    "bankAccounts",
+    "calendar_events",
+    "brands",
+    "products",
+    "lots",
+    "locations",
+    "batches",
+    "bills",
+    "orders",
+)
+
+
+def _dataset(size: str, seed: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """Every factory's rows for ``size``, offline (parents from this run's own rows)."""
+    gen = Gen(seed, parse_size(size), IdAllocator(None), Parents(None))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in ORDER:
+        spec = FACTORIES[name]
+        for table, row in spec.fn(gen, gen.size.count(spec.table)):
+            with_timestamps(table, row)
+            gen.parents.remember(table, row)
+            out.setdefault(table, []).append(row)
+    return out
+
+
+def test_clients_stay_unique_and_whales_refer_earlier_rows() -> None:
+    gen = Gen(1, parse_size("20000"), IdAllocator(None), Parents(None))
+    rows = list(clients(gen, 20_000))
+    buyers = [r for t, r in rows if t == "clients"]
+    profiles = [r for t, r in rows if t == "supplier_profiles"]
+    assert len(buyers) == 20_000 and len(profiles) == 3000
+    for column in ("id", "teri_code", "email"):
+        assert len({r[column] for r in buyers}) == 20_000, column
+    assert len({r["client_id"] for r in profiles}) == 3000
+    whale_ids = {r["id"] for r in buyers if r["teri_code"].startswith("WHL")}
+    referred = [r for r in buyers if r["referred_by_client_id"] is not None]
+    assert referred and all(r["referred_by_client_id"] in whale_ids for r in referred)
+    assert all(r["referred_by_client_id"] < r["id"] for r in referred)
+    licences = Counter(r["license_number"][:3] for r in profiles)
+    assert set(licences) <= {"CCL", "C11", "CDP"}
+
+
+def test_same_seed_same_rows_other_seed_other_rows() -> None:
+    a, b, c = _dataset("small", 5), _dataset("small", 5), _dataset("small", 6)
+    assert a == b
+    assert a["clients"] != c["clients"] and a["orders"] != c["orders"]
+
+
+def test_sales_money_adds_up_and_items_mirror_lines() -> None:
+    data = _dataset("medium")
+    lines: dict[int, list[dict[str, Any]]] = {}
+    for line in data["order_line_items"]:
+        lines.setdefault(line["order_id"], []).append(line)
+        assert line["line_total"] == (line["quantity"] * line["unit_price"]).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+    for order in data["orders"]:
+        mine = lines[order["id"]]
+        assert order["subtotal"] == sum(li["line_total"] for li in mine)
+        assert isinstance(order["items"], JsonText)
+        items = json.loads(order["items"])
+        assert [i["batchId"] for i in items] == [li["batch_id"] for li in mine]
+        assert [Decimal(i["lineTotal"]) for i in items] == [li["line_total"] for li in mine]
+    per_invoice: Counter[int] = Counter()
+    for payment in data["payments"]:
+        per_invoice[payment["invoiceId"]] += int(payment["amount"] * 100)
+    for invoice in data["invoices"]:
+        paid = per_invoice.get(invoice["id"], 0)
+        assert int(invoice["amountPaid"] * 100) == paid <= int(invoice["totalAmount"] * 100)
+        assert invoice["amountDue"] == invoice["totalAmount"] - invoice["amountPaid"]
+    average = len(data["order_line_items"]) / len(data["orders"])
+    assert 3.5 < average < 4.5  # as the size presets count them
+
+
+def test_batch_quantities_split_exactly() -> None:
+    data = _dataset("medium")
+    placed: Counter[int] = Counter()
+    for loc in data["batchLocations"]:
+        placed[loc["batchId"]] += int(loc["qty"] * 10_000)
+    for batch in data["batches"]:
+        on_hand = int(batch["onHandQty"] * 10_000)
+        assert 0 <= int(batch["reservedQty"] * 10_000) <= on_hand
+        assert placed[batch["id"]] == on_hand
+        assert json.loads(batch["metadata"])["metrcTag"].startswith("1A4")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_round_div_is_half_away_from_zero(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(2000):
+        n, d = rng.randint(-(10**9), 10**9), rng.choice([1, 2, 3, 7, 100, 10_000, -100])
+        expected = (Decimal(n) / Decimal(d)).quantize(Decimal(1), ROUND_HALF_UP)
+        assert round_div(n, d) == int(expected), (n, d)
+        cents = rng.randint(-(10**12), 10**12)
+        assert Decimal(cents_text(cents)) == Decimal(cents).scaleb(-2)
+
+
+def test_weighted_draws_follow_their_weights() -> None:
+    draw = Draw(random.Random(3))
+    small = Weighted(["a", "b", "c"], [60, 30, 10])
+    large = Weighted(["x", "y"], [0.25, 0.75])  # not whole numbers: bisect over cumulative
+    counts = Counter(small(draw) for _ in range(20_000))
+    assert 0.57 < counts["a"] / 20_000 < 0.63 and 0.08 < counts["c"] / 20_000 < 0.12
+    counts = Counter(large(draw) for _ in range(20_000))
+    assert 0.72 < counts["y"] / 20_000 < 0.78
+    assert all(draw.between(3, 6) in (3, 4, 5, 6) for _ in range(1000))
+    with pytest.raises(ValueError, match="one weight per item"):
+        Weighted(["a"], [1, 2])

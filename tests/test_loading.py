@@ -1,0 +1,331 @@
+"""The bulk loader on real MariaDB: LOAD DATA escaping round trips, warnings as errors, the
+temporary file, the INSERT and LOAD DATA paths giving the same rows, and the overlapped worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from terp_seed import load_data as ld
+from terp_seed.bookkeeping import ensure_bookkeeping
+from terp_seed.bookkeeping import ledger as ledger_table
+from terp_seed.errors import SeedDataError
+from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
+from terp_seed.factories.parties import clients
+from terp_seed.load_data import JsonText, TableEncoder, escape, load_data
+from terp_seed.loading import Loader
+from terp_seed.schema import metadata
+from terp_seed.sizes import parse_size
+from terp_seed.testing.plugin import schema_at_head
+
+pytestmark = pytest.mark.mysql
+
+TRICKY_TEXT = [
+    "",
+    "plain",
+    "\\N",
+    "N",
+    "NULL",
+    "\\",
+    "trailing\\",
+    "\\\\double",
+    "a\tb",
+    "\t",
+    "line1\nline2",
+    "\n",
+    "cr\rlf\r\n",
+    "nul\x00byte",
+    "ctrl-z \x1a",
+    'quote\'s "double" `back`',
+    "\\t literal backslash-t",
+    "percent %s %% {}",
+    "héllo wörld",
+    "大麻 🌿 emoji",
+    "e\u0301 combining",
+    "  spaces  ",
+]
+TRICKY_JSON: list[Any] = [
+    {"a": "tab\there", "b": "new\nline", "c": 'quote"s', "d": "back\\slash"},
+    ["\\N", None, True, 1.5, "🌿", {"nested": [1, 2, {"x": "\t"}]}],
+    "just a string",
+    {},
+    [],
+    0,
+]
+
+ROUND_TRIP = sa.Table(
+    "load_round_trip",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("text", sa.Text),
+    sa.Column("short", sa.String(200)),
+    sa.Column("doc", sa.JSON),
+    sa.Column("amount", sa.Numeric(15, 4)),
+    sa.Column("day", sa.Date),
+    sa.Column("at", sa.DateTime),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("n", sa.BigInteger),
+    mysql_charset="utf8mb4",
+)
+
+
+@pytest.fixture
+def mysql_conn(mysql_url: str, engine_for) -> Iterator[sa.Connection]:
+    engine = engine_for(mysql_url)
+    with engine.connect() as conn:
+        ROUND_TRIP.create(conn)
+        conn.commit()
+        yield conn
+
+
+def _rows() -> list[dict[str, Any]]:
+    rows = []
+    decimals = [Decimal("0"), Decimal("-12.5000"), Decimal("1E+2"), Decimal("99999999999.9999")]
+    for i, text in enumerate(TRICKY_TEXT):
+        rows.append(
+            {
+                "id": i + 1,
+                "text": text,
+                "short": text,
+                "doc": TRICKY_JSON[i % len(TRICKY_JSON)],
+                "amount": decimals[i % len(decimals)],
+                "day": dt.date(2024, 2, 29),
+                "at": dt.datetime(2025, 12, 31, 23, 59, 59),
+                "flag": bool(i % 2),
+                "n": -(2**62) + i,
+            }
+        )
+    rows.append({k: (None if k != "id" else len(rows) + 1) for k in rows[0]})
+    return rows
+
+
+def _read_back(conn: sa.Connection) -> list[dict[str, Any]]:
+    """Every row as stored (the JSON column is parsed by SQLAlchemy's JSON type)."""
+    query = sa.select(ROUND_TRIP).order_by(ROUND_TRIP.c.id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _expected(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {**r, "amount": None if r["amount"] is None else r["amount"].quantize(Decimal("0.0001"))}
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["chunk-with-tricky-values", "each-alone"])
+def test_every_tricky_value_round_trips_through_load_data(mysql_conn, fast: bool) -> None:
+    rows = _rows()
+    encoder = TableEncoder(ROUND_TRIP, list(rows[0]))
+    with mysql_conn.begin():
+        dbapi = mysql_conn.connection.dbapi_connection
+        batches = [rows] if fast else [[r] for r in rows]
+        for batch in batches:
+            load_data(dbapi, ROUND_TRIP, list(rows[0]), encoder.encode(batch), [1] * len(batch))
+    assert _read_back(mysql_conn) == _expected(rows)
+
+
+def test_clean_chunk_takes_the_fast_path_and_round_trips(mysql_conn) -> None:
+    rows = [r for r in _rows() if r["text"] is None or escape(r["text"]) == r["text"]]
+    rows = [r for r in rows if "\\" not in json.dumps(r["doc"]) and "\x00" not in str(r["text"])]
+    encoder = TableEncoder(ROUND_TRIP, list(rows[0]))
+    lines, nulls = encoder._fast(rows)
+    assert encoder._clean("".join(lines), len(rows), nulls)
+    with mysql_conn.begin():
+        load_data(
+            mysql_conn.connection.dbapi_connection,
+            ROUND_TRIP,
+            list(rows[0]),
+            encoder.encode(rows),
+            [r["id"] for r in rows],
+        )
+    assert _read_back(mysql_conn) == _expected(rows)
+
+
+def test_json_text_is_stored_as_the_document_it_holds(mysql_conn) -> None:
+    doc = JsonText('[{"batchId": 7, "displayName": "Lamb\'s Bread \\"OG\\" \\\\ 🌿"}]')
+    encoder = TableEncoder(ROUND_TRIP, ["id", "doc"])
+    with mysql_conn.begin():
+        dbapi = mysql_conn.connection.dbapi_connection
+        load_data(dbapi, ROUND_TRIP, ["id", "doc"], encoder.encode([{"id": 1, "doc": doc}]), [1])
+    assert _read_back(mysql_conn)[0]["doc"] == json.loads(doc)
+    assert ld.plain_json(ROUND_TRIP, [{"id": 1, "doc": doc}]) == [{"id": 1, "doc": json.loads(doc)}]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"id": 1, "short": "x" * 201}, "Data truncated for column 'short'"),
+        ({"id": 1, "amount": Decimal("1.00005")}, "Data truncated for column 'amount'"),
+        ({"id": 1, "amount": "not a number"}, "Incorrect decimal value"),
+        ({"id": 1, "doc": JsonText("{not json")}, "CONSTRAINT `load_round_trip.doc` failed"),
+    ],
+)
+def test_load_data_warnings_are_errors(mysql_conn, row: dict[str, Any], expected: str) -> None:
+    encoder = TableEncoder(ROUND_TRIP, list(row))
+    with pytest.raises(SeedDataError) as err, mysql_conn.begin():
+        load_data(
+            mysql_conn.connection.dbapi_connection,
+            ROUND_TRIP,
+            list(row),
+            encoder.encode([row]),
+            [row["id"]],
+        )
+    assert expected in str(err.value) and "inserted" in str(err.value)
+    assert "row id 1" in str(err.value) or "CONSTRAINT" in expected
+    assert mysql_conn.execute(sa.select(sa.func.count()).select_from(ROUND_TRIP)).scalar() == 0
+
+
+def test_duplicate_key_is_an_error_not_a_skipped_row(mysql_conn) -> None:
+    encoder = TableEncoder(ROUND_TRIP, ["id", "short"])
+    payload = encoder.encode([{"id": 1, "short": "a"}, {"id": 1, "short": "b"}])
+    with pytest.raises(SeedDataError, match="inserted 1 of 2 rows"), mysql_conn.begin():
+        load_data(
+            mysql_conn.connection.dbapi_connection, ROUND_TRIP, ["id", "short"], payload, [1, 1]
+        )
+
+
+def _temp_files() -> set[str]:
+    return {f for f in os.listdir(tempfile.gettempdir()) if f.startswith("terp-seed-")}
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["anonymous", "named-fallback"])
+def test_temporary_file_is_gone_after_success_and_failure(
+    mysql_conn, monkeypatch: pytest.MonkeyPatch, named: bool
+) -> None:
+    if named:  # as on a system without /proc: a named file, removed in finally
+        real_exists = os.path.exists
+        monkeypatch.setattr(
+            ld.os.path, "exists", lambda p: False if str(p).startswith("/proc/") else real_exists(p)
+        )
+    before = _temp_files()
+    encoder = TableEncoder(ROUND_TRIP, ["id", "short"])
+    dbapi = mysql_conn.connection.dbapi_connection
+    with mysql_conn.begin():
+        load_data(
+            dbapi, ROUND_TRIP, ["id", "short"], encoder.encode([{"id": 1, "short": "a"}]), [1]
+        )
+    with pytest.raises(SeedDataError), mysql_conn.begin():
+        bad = encoder.encode([{"id": 2, "short": "y" * 300}])
+        load_data(dbapi, ROUND_TRIP, ["id", "short"], bad, [2])
+    assert _temp_files() == before
+
+
+def _client_rows(count: int, seed: int = 3) -> list[tuple[str, dict[str, Any]]]:
+    gen = Gen(seed=seed, size=parse_size(str(count)), ids=IdAllocator(None), parents=Parents(None))
+    return [(t, with_timestamps(t, r)) for t, r in clients(gen, count)]
+
+
+def _dump(conn: sa.Connection, tables: tuple[str, ...]) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    for name in tables:
+        t = ledger_table if name == ledger_table.name else metadata.tables[name]
+        out[name] = [tuple(r) for r in conn.execute(sa.select(t).order_by(t.c.id))]
+    return out
+
+
+def test_insert_and_load_data_paths_store_identical_rows(mysql_url: str, engine_for) -> None:
+    schema_at_head(mysql_url)
+    rows = _client_rows(400)
+    dumps = []
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        for bulk_rows in (10**9, 1):  # every chunk as INSERT, then every chunk by LOAD DATA
+            with conn.begin() as trans:
+                loader = Loader(
+                    conn.execute, conn=conn, run_id="r", revision=None, bulk_rows=bulk_rows
+                )
+                counts = loader.load(iter(rows))
+                assert counts == {"clients": 400, "supplier_profiles": 60}
+                dumps.append(_dump(conn, ("clients", "supplier_profiles", "terp_seed_ledger")))
+                trans.rollback()
+    inserted, loaded = dumps
+    assert inserted["clients"] == loaded["clients"]
+    assert inserted["supplier_profiles"] == loaded["supplier_profiles"]
+    checksums = [sorted(r[2:] for r in d["terp_seed_ledger"]) for d in dumps]
+    assert checksums[0] == checksums[1] and len(checksums[0]) == 460
+
+
+def test_overlapped_worker_waits_for_queries_from_the_stream(mysql_url: str, engine_for) -> None:
+    schema_at_head(mysql_url)
+    rows = _client_rows(3000)
+    seen: list[int] = []
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+
+        def stream() -> Iterator[tuple[str, dict[str, Any]]]:
+            for i, item in enumerate(rows):
+                if i % 700 == 0:  # a factory asking the database mid-stream
+                    n = conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar_one()
+                    seen.append(int(n))
+                yield item
+
+        with conn.begin():
+            loader = Loader(
+                conn.execute, conn=conn, run_id="r", revision=None, chunk_rows=500, bulk_rows=200
+            )
+            counts = loader.load(stream())
+            assert counts["clients"] == 3000
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM terp_seed_ledger")).scalar() == 3450
+    assert seen == sorted(seen) and seen[-1] > 0
+    assert not [t for t in threading.enumerate() if t.name.startswith("terp-seed-load")]
+
+
+def test_worker_failure_stops_the_load_and_leaves_no_thread(mysql_url: str, engine_for) -> None:
+    schema_at_head(mysql_url)
+    rows = _client_rows(3000)
+    rows[2500][1]["teri_code"] = rows[10][1]["teri_code"]  # a duplicate in a later chunk
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with pytest.raises(SeedDataError, match="Duplicate entry"), conn.begin():
+            Loader(
+                conn.execute, conn=conn, run_id="r", revision=None, chunk_rows=500, bulk_rows=200
+            ).load(iter(rows))
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0
+    assert not [t for t in threading.enumerate() if t.name.startswith("terp-seed-load")]
+
+
+def test_stream_failure_waits_for_the_chunk_in_flight(mysql_url: str, engine_for) -> None:
+    schema_at_head(mysql_url)
+    rows = _client_rows(2000)
+
+    def stream() -> Iterator[tuple[str, dict[str, Any]]]:
+        yield from rows
+        raise RuntimeError("factory broke")
+
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with pytest.raises(RuntimeError, match="factory broke"), conn.begin():
+            Loader(
+                conn.execute, conn=conn, run_id="r", revision=None, chunk_rows=400, bulk_rows=100
+            ).load(stream())
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0
+
+
+def test_scattered_keys_are_recorded_row_by_row(mysql_url: str, engine_for) -> None:
+    schema_at_head(mysql_url)
+    rows = [r for r in _client_rows(50) if r[0] == "clients"]
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with conn.begin():
+            for run, bulk, first in (("insert", 10**9, 1000), ("load", 1, 5000)):
+                for offset, (_table, row) in enumerate(rows):
+                    row["id"] = first + 7 * offset  # not one range: each key is recorded
+                    row["teri_code"] = f"{run}{offset}"
+                Loader(conn.execute, conn=conn, run_id=run, revision=None, bulk_rows=bulk).load(
+                    iter(rows)
+                )
+            recorded = conn.execute(
+                sa.text(
+                    "SELECT run_id, COUNT(*), MIN(row_pk) FROM terp_seed_ledger GROUP BY run_id"
+                )
+            ).all()
+    assert sorted(tuple(r) for r in recorded) == [("insert", 50, 1000), ("load", 50, 5000)]
