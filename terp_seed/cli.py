@@ -16,7 +16,7 @@ from terp_seed import output
 from terp_seed.csv_import import register as register_load
 from terp_seed.database import resolve_url
 from terp_seed.errors import ConfigError, TerpSeedError
-from terp_seed.logs import JsonFormatter, scrub
+from terp_seed.jsonlogs import JsonFormatter, scrub
 from terp_seed.runtime.options import RunOptions, parse_options
 from terp_seed.validation_cli import register as register_validate
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from terp_seed import logs
+from terp_seed import jsonlogs
 from terp_seed.testing.plugin import run_alembic, schema_at_head, spawn
 
 SEED = ("-n", "seed", "-x", "size=small")
@@ -82,18 +82,18 @@ def test_terp_seed_cli_connection_failure_is_one_line(tmp_path: Path) -> None:
     ],
 )
 def test_scrub_hides_secrets(text: str, hidden: str) -> None:
-    assert hidden not in logs.scrub(text)
+    assert hidden not in jsonlogs.scrub(text)
 
 
 def test_registered_secret_is_scrubbed_from_log_lines() -> None:
-    logs.register_secret("masking-key-123")
+    jsonlogs.register_secret("masking-key-123")
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.JsonFormatter())
+    handler.setFormatter(jsonlogs.JsonFormatter())
     logger = logging.getLogger("terp_seed.test_logs")
     logger.addHandler(handler)
     try:
-        with logs.bind(run_id="r1", environment="dev", revision=lambda: "0001_x"):
+        with jsonlogs.bind(run_id="r1", environment="dev", revision=lambda: "0001_x"):
             logger.warning("key is %s", "masking-key-123", extra={"table": "clients"})
     finally:
         logger.removeHandler(handler)

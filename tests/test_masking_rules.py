@@ -16,7 +16,7 @@ from email_validator import validate_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from terp_seed import logs
+from terp_seed import jsonlogs
 from terp_seed.errors import ConfigError
 from terp_seed.masking import catalogue as cat
 from terp_seed.masking.fpe import cycle_step, decrypt, encrypt, permute_shape, shape_of
@@ -359,7 +359,7 @@ def test_key_is_never_shown() -> None:
     secret = "s3cr3t-masking-key-for-test-only"
     key = load_key("staging", {"TERP_SEED_MASK_KEY": secret})
     assert secret not in repr(key) and key.fingerprint in repr(key)
-    assert secret not in logs.scrub(f"using key {secret} now")
+    assert secret not in jsonlogs.scrub(f"using key {secret} now")
     assert key.fingerprint != K1.fingerprint and len(key.fingerprint) == 16
 
 

@@ -15,7 +15,7 @@ from terp_seed import output
 from terp_seed.cli import _add_common, _config, _options, print_json
 from terp_seed.database import connect, make_engine, resolve_url
 from terp_seed.errors import ConfigError, PiiLeakFound, PolicyError, SeedStepFailed
-from terp_seed.logs import scrub
+from terp_seed.jsonlogs import scrub
 from terp_seed.masking.catalogue import catalogue, render_json, render_markdown, render_text
 from terp_seed.masking.keys import MaskKey, load_key
 from terp_seed.masking.mask import (

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from terp_seed import logs
+from terp_seed import jsonlogs
 from terp_seed.errors import ConfigError
 
 T = TypeVar("T")
@@ -66,7 +66,7 @@ class MaskKey:
 def load_key(env: str, environ: Mapping[str, str] | None = None) -> MaskKey:
     """The key from ``TERP_SEED_MASK_KEY``; outside dev it is required.
 
-    The key is registered with :func:`terp_seed.logs.register_secret`, so no log line shows it.
+    The key is registered with :func:`terp_seed.jsonlogs.register_secret`, so no log line shows it.
 
     :raises ConfigError: the key is missing outside dev, or shorter than 16 characters.
     """
@@ -80,7 +80,7 @@ def load_key(env: str, environ: Mapping[str, str] | None = None) -> MaskKey:
             f"{MIN_KEY_LENGTH} characters (keep it in your secret store; the same key gives the "
             "same masked values); only dev may use the built-in dev key"
         )
-    logs.register_secret(text)
+    jsonlogs.register_secret(text)
     if len(text) < MIN_KEY_LENGTH:
         raise ConfigError(
             f"{KEY_ENV} is {len(text)} characters long, expected at least {MIN_KEY_LENGTH}: "

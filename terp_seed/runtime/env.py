@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.schema import CreateTable
 
-from terp_seed import audit, logs, output
+from terp_seed import audit, jsonlogs, output
 from terp_seed.bookkeeping import (
     SEED_VERSION_TABLE,
     bookkeeping_metadata,
@@ -78,7 +78,7 @@ def run_seed_migrations(context: EnvironmentContext) -> None:
     def revision() -> str | None:
         return run.current.revision if run.current else None
 
-    with logs.bind(run_id=run.run_id, environment=options.env, revision=revision):
+    with jsonlogs.bind(run_id=run.run_id, environment=options.env, revision=revision):
         if run.offline:
             _run_offline(context, run, version_table)
         elif _read_only(context):
@@ -303,7 +303,7 @@ def _record_failure(engine: sa.Engine, run: SeedRun, exc: BaseException) -> None
 def _db_failure(run: SeedRun, exc: sa.exc.DBAPIError, engine: sa.Engine, attempts: int) -> str:
     step = run.current
     where = f"revision {step.revision}" if step and step.revision else "the seed run"
-    reason = logs.scrub(describe_db_error(exc, engine))
+    reason = jsonlogs.scrub(describe_db_error(exc, engine))
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
     if is_connection_lost(exc):
         return (

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic.config import Config
 from sqlalchemy.engine import URL, Engine
 
-from terp_seed import audit, logs, output
+from terp_seed import audit, jsonlogs, output
 from terp_seed.bookkeeping import ensure_bookkeeping, require_bookkeeping
 from terp_seed.database import (
     ER_LOCK_DEADLOCK,
@@ -93,8 +93,8 @@ def prime_identity(run: SeedRun, conn: sa.Connection) -> None:
 def failure_detail(exc: BaseException, engine: Engine | None = None) -> str:
     """The one line the audit trail and the log keep about a failure."""
     if isinstance(exc, sa.exc.DBAPIError):
-        return f"{type(exc).__name__}: {logs.scrub(describe_db_error(exc, engine))}"
-    return f"{type(exc).__name__}: {logs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
+        return f"{type(exc).__name__}: {jsonlogs.scrub(describe_db_error(exc, engine))}"
+    return f"{type(exc).__name__}: {jsonlogs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
 
 
 @contextlib.contextmanager
@@ -162,7 +162,7 @@ def _gated(
     engine = make_engine(url)
     run = SeedRun(options=options, url=url, interactive=output.is_terminal())
     with (
-        logs.bind(run_id=run.run_id, environment=options.env),
+        jsonlogs.bind(run_id=run.run_id, environment=options.env),
         seed_lock(engine, options.lock_timeout) as held,
         connect(engine) as conn,
     ):
@@ -201,7 +201,7 @@ def _failed(engine: Engine, run: SeedRun, exc: Exception, attempts: int = 1) -> 
     result.outcome, result.rows = "failed", {}
     reason = None
     if isinstance(exc, sa.exc.DBAPIError):
-        reason = logs.scrub(describe_db_error(exc, engine))
+        reason = jsonlogs.scrub(describe_db_error(exc, engine))
         result.detail = f"{type(exc).__name__}: {reason}"
     else:
         result.detail = failure_detail(exc)

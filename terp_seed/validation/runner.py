@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from terp_seed import ledger
 from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import ConfigError, TerpSeedError, ValidationFailed
+from terp_seed.jsonlogs import scrub
 from terp_seed.ledger import Scope
-from terp_seed.logs import scrub
 from terp_seed.schema import TERP_TABLES
 from terp_seed.validation.rules import RULES, Rule
 
