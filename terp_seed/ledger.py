@@ -67,17 +67,7 @@ def record_range(
 ) -> int:
     """Record rows ``first..last`` of ``table`` as seeded; returns how many were recorded."""
     t = metadata.tables[table]
-    select = sa.select(
-        sa.literal(run_id),
-        sa.literal(revision, sa.String),
-        sa.literal(table),
-        t.c.id,
-        checksum_expr(conn, t),
-    ).where(t.c.id.between(first, last))
-    stmt = ledger.insert().from_select(
-        ["run_id", "revision", "table_name", "row_pk", "checksum"], select
-    )
-    return conn.execute(stmt).rowcount
+    return _record(conn, run_id, revision, t, t.c.id.between(first, last))
 
 
 def record_rows(
@@ -85,22 +75,32 @@ def record_rows(
 ) -> int:
     """Record explicit rows (scattered keys, restores); returns how many were recorded."""
     t = metadata.tables[table]
-    recorded = 0
-    for start in range(0, len(ids), 1000):
-        chunk = list(ids[start : start + 1000])
-        select = sa.select(
-            sa.literal(run_id),
-            sa.literal(revision, sa.String),
-            sa.literal(table),
-            t.c.id,
-            checksum_expr(conn, t),
-        ).where(t.c.id.in_(chunk))
-        recorded += conn.execute(
-            ledger.insert().from_select(
-                ["run_id", "revision", "table_name", "row_pk", "checksum"], select
-            )
-        ).rowcount
-    return recorded
+    return sum(
+        _record(conn, run_id, revision, t, t.c.id.in_(list(ids[start : start + 1000])))
+        for start in range(0, len(ids), 1000)
+    )
+
+
+def _record(
+    conn: sa.Connection,
+    run_id: str,
+    revision: str | None,
+    t: sa.Table,
+    rows: sa.ColumnElement[bool],
+) -> int:
+    """One ``INSERT ... SELECT`` into the ledger of the rows of ``t`` matching ``rows``, with
+    each row's checksum computed by the database from the stored row."""
+    select = sa.select(
+        sa.literal(run_id),
+        sa.literal(revision, sa.String),
+        sa.literal(t.name),
+        t.c.id,
+        checksum_expr(conn, t),
+    ).where(rows)
+    stmt = ledger.insert().from_select(
+        ["run_id", "revision", "table_name", "row_pk", "checksum"], select
+    )
+    return int(conn.execute(stmt).rowcount)
 
 
 def counts(conn: sa.Connection, scope: Scope) -> dict[str, int]:
