@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from terp_seed.runtime.lock import lock_name, seed_lock
+from terp_seed.testing.holds import hold_ledger, uncommitted_rows, waiting_on_ledger
 from terp_seed.testing.plugin import (
     run_alembic,
     run_cli,
@@ -148,14 +149,14 @@ def test_killed_seeder_frees_the_lock_and_leaves_no_partial_rows(
     assert run_cli(mysql_url, "init").code == 0
     engine = engine_for(mysql_url)
     name = lock_name(engine)
-    with engine.connect() as blocker:
-        # Hold strains so the seeder stops mid-revision, its earlier inserts uncommitted.
-        blocker.execute(sa.text("LOCK TABLES strains WRITE"))
+    # Hold the seeder mid-revision: its strains are inserted, uncommitted, and their ledger
+    # recording waits on our uncommitted ledger row.
+    with hold_ledger(engine, "strains") as blocker:
         proc = spawn(mysql_url, "alembic", *SEED, "upgrade", "head")
         try:
-            _wait_for(lambda: _waiting_on_strains(engine), proc)
+            _wait_for(lambda: bool(waiting_on_ledger(engine, "strains")), proc)
             assert not _is_free(engine, name), "the seeder should hold the seed lock"
-            assert _uncommitted_rows(engine) > 0, "the seeder should be mid-revision"
+            assert uncommitted_rows(engine) > 0, "the seeder should be mid-revision"
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
             _wait_for(lambda: _is_free(engine, name), None, timeout=5)
@@ -163,8 +164,8 @@ def test_killed_seeder_frees_the_lock_and_leaves_no_partial_rows(
             if proc.poll() is None:
                 proc.kill()
             proc.communicate()
-            blocker.execute(sa.text("UNLOCK TABLES"))
-    _wait_for(lambda: not _waiting_on_strains(engine) and _uncommitted_rows(engine) == 0, None)
+            blocker.rollback()
+    _wait_for(lambda: uncommitted_rows(engine) == 0, None)
     counts = table_counts(engine)
     assert counts["terp_seed_ledger"] == 0 and counts["categories"] == 0, counts
     started = time.monotonic()
@@ -185,23 +186,6 @@ def _sessions(conn: sa.Connection) -> list[Any]:
             {"own": own},
         )
     )
-
-
-def _waiting_on_strains(engine: sa.Engine) -> bool:
-    with engine.connect() as conn:
-        return any("metadata lock" in str(state or "") for _id, _cmd, state in _sessions(conn))
-
-
-def _uncommitted_rows(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        value = conn.execute(
-            sa.text(
-                "SELECT COALESCE(SUM(t.trx_rows_modified), 0) FROM information_schema.INNODB_TRX t "
-                "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
-                "WHERE p.DB = DATABASE()"
-            )
-        ).scalar()
-        return int(value or 0)
 
 
 def _is_free(engine: sa.Engine, name: str) -> bool:

@@ -8,6 +8,7 @@ import time
 
 import sqlalchemy as sa
 
+from terp_seed.testing.holds import hold_ledger, waiting_on_ledger
 from terp_seed.testing.plugin import (
     run_alembic,
     run_cli,
@@ -234,26 +235,16 @@ def _wait_for_rows(engine: sa.Engine, table: str, timeout: float = 60) -> None:
     raise AssertionError(f"no {table} rows appeared")
 
 
-def _wait_for_payments_insert(engine: sa.Engine, timeout: float = 60) -> list[int]:
-    """Connection ids of seed sessions blocked on inserting payments (lines already written)."""
+def _wait_for_held(engine: sa.Engine, timeout: float = 60) -> list[int]:
+    """Connection ids of seed sessions held mid-revision (orders written, uncommitted)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with engine.connect() as conn:
-            waiting = (
-                conn.execute(
-                    sa.text(
-                        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
-                        "AND INFO LIKE 'INSERT INTO payments%'"
-                    )
-                )
-                .scalars()
-                .all()
-            )
+        waiting = waiting_on_ledger(engine)  # at payments, or earlier (see waiting_on_ledger)
         if waiting:
-            _wait_for_rows(engine, "order_line_items")
-            return [int(i) for i in waiting]
+            _wait_for_rows(engine, "orders")
+            return waiting
         time.sleep(0.05)
-    raise AssertionError("the seed never reached its payments insert")
+    raise AssertionError("the seed never reached its ledger recording")
 
 
 def _assert_consistent(engine: sa.Engine) -> None:
@@ -269,21 +260,13 @@ def _assert_consistent(engine: sa.Engine) -> None:
 
 
 def _interrupt(url: str, engine: sa.Engine, how: str) -> str:
-    """Start seeding 0006, hold it mid-revision (its first payments insert waits on the row
-    lock of our uncommitted payment with the same key, after its orders and lines are
-    written), then SIGKILL it or KILL its connection."""
-    blocker = engine.connect()
-    user = blocker.execute(sa.text("SELECT MIN(id) FROM users")).scalar()
-    blocker.execute(
-        sa.text(
-            "INSERT INTO payments (id, paymentNumber, paymentType, paymentDate, amount, "
-            "paymentMethod, createdBy) VALUES (1, 'HOLD', 'RECEIVED', '2025-01-01', 1, 'CASH', :u)"
-        ),
-        {"u": user},
-    )
+    """Start seeding 0006, hold it mid-revision (its ledger recording waits on our
+    uncommitted ledger row, with its orders and more written), then SIGKILL it or KILL its
+    connection."""
+    blocker = hold_ledger(engine, "payments")
     proc = spawn(url, "alembic", "-n", "seed", "-x", "size=large", "upgrade", "head")
     try:
-        waiting = _wait_for_payments_insert(engine)
+        waiting = _wait_for_held(engine)
         if how == "sigkill":
             proc.send_signal(signal.SIGKILL)
         else:

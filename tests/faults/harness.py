@@ -315,19 +315,6 @@ def sessions(eng: sa.Engine, *, like: str | None = None) -> list[tuple[int, str,
     return out
 
 
-def uncommitted_rows(eng: sa.Engine) -> int:
-    """Rows changed by open transactions of this database's sessions (the seed mid-revision)."""
-    with eng.connect() as conn:
-        value = conn.execute(
-            sa.text(
-                "SELECT COALESCE(SUM(t.trx_rows_modified), 0) FROM information_schema.INNODB_TRX t "
-                "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
-                "WHERE p.DB = DATABASE()"
-            )
-        ).scalar()
-    return int(value or 0)
-
-
 def audit_rows(eng: sa.Engine) -> list[dict[str, Any]]:
     with eng.connect() as conn:
         if not sa.inspect(conn).has_table("terp_seed_audit"):
@@ -340,32 +327,3 @@ def applied_count(eng: sa.Engine) -> int:
     """How many revisions the seed lineage has committed so far (polling helper)."""
     with eng.connect() as conn:
         return len(applied_revisions(current_version(conn)))
-
-
-def hold_payment(eng: sa.Engine, key: int = 1) -> sa.Connection:
-    """An application transaction holding an uncommitted payment with primary key ``key``.
-
-    The seed's sales revision takes its payment keys after the table's maximum, so its first
-    payments insert waits on this row lock with its orders, lines and invoices already
-    written: the seed is held mid-revision until the caller commits or rolls back.
-    """
-    conn = eng.connect()
-    user = conn.execute(sa.text("SELECT MIN(id) FROM users")).scalar()
-    conn.execute(
-        sa.text(
-            "INSERT INTO payments (id, paymentNumber, paymentType, paymentDate, amount, "
-            "paymentMethod, createdBy) "
-            "VALUES (:id, 'APP-HOLD', 'RECEIVED', '2025-01-01', 1, 'CASH', :u)"
-        ),
-        {"id": key, "u": user},
-    )
-    return conn
-
-
-def waiting_on_payments(eng: sa.Engine) -> list[int]:
-    """Sessions loading payments right now (the held seed: its statement waits)."""
-    return [
-        i
-        for i, _s, q in sessions(eng, like="payments")
-        if q.upper().startswith(("INSERT INTO PAYMENTS", "LOAD DATA"))
-    ]

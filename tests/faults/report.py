@@ -80,14 +80,16 @@ SCENARIOS = [
         f"as for shutdown; {ABC}",
     ),
     Scenario(
-        "Lock wait timeout: an application transaction holds a row the seed needs",
+        "Lock wait timeout: an application transaction holds row locks on the users the seed's "
+        "orders point at",
         "test_lock_wait_timeout_is_one_line",
         None,
         "TERP_SEED_LOCK_WAIT_TIMEOUT=2: one FAILED line naming the table and "
         f"innodb_lock_wait_timeout; audited failed, not retried; {ABC}",
     ),
     Scenario(
-        "Deadlock with an application transaction, retried",
+        "Deadlock with a competing transaction (holds the seed mid-revision, then locks an "
+        "order the seed inserted), retried",
         "test_deadlock_is_retried_and_completes",
         None,
         "exit 0; one log line per retry; audit `retried` then `applied`; summary shows both; "
@@ -108,7 +110,8 @@ SCENARIOS = [
         "`retried` then `applied`; one log line",
     ),
     Scenario(
-        "Duplicate key: the application commits a row with the key the seed chose, mid-seed",
+        "Duplicate key: the application commits a payment with an explicit key inside the "
+        "seed's reserved block, mid-seed",
         "test_duplicate_key_from_an_application_row",
         None,
         "one FAILED line naming payments and the key; the application's row kept; "

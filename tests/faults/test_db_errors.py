@@ -2,10 +2,12 @@
 an application row, a statement larger than ``max_allowed_packet``.
 
 Each gives one clear line and never a partial revision, or, for a deadlock, a retry (bounded,
-one log line and one audit row per failed attempt). The seed is held mid-revision the same way
-each time: an application transaction holds an uncommitted payment with the key the seed's
-first payments insert will use, so the seed waits there with its orders, lines and invoices
-already written (``harness.hold_payment``).
+one log line and one audit row per failed attempt). The competing transactions are the
+application's: one holding row locks on the users the seed's orders point at (the seed's
+insert waits for them), one inserting a payment with an explicit key while the seed is held
+mid-revision (``terp_seed.testing.holds``: with its orders written, before its payments).
+Keys the application takes from AUTO_INCREMENT cannot collide with the seed's: it reserves
+them first (``test_app_load.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from terp_seed.runtime.session import RETRY_ATTEMPTS
+from terp_seed.testing.holds import hold_ledger, waiting_on_ledger
 from terp_seed.testing.plugin import run_alembic, schema_at_head
 
 from .conftest import attempts, fast_first
@@ -26,11 +29,9 @@ from .harness import (
     down_of,
     engine,
     finish,
-    hold_payment,
     seed_process,
     stop,
     wait_for,
-    waiting_on_payments,
 )
 from .server import PrivateServer
 
@@ -51,10 +52,18 @@ def _outcomes(eng: sa.Engine, revision: str) -> list[str]:
     return [r["outcome"] for r in audit_rows(eng) if r["revision"] == revision]
 
 
+def _lock_users(eng: sa.Engine) -> sa.Connection:
+    """An application transaction holding a row lock on every user (say, a bulk update of
+    last sign-in times): the seed's sales rows point at users, and their inserts wait on it."""
+    conn = eng.connect()
+    conn.execute(sa.text("SELECT id FROM users FOR UPDATE")).all()
+    return conn
+
+
 @pytest.mark.parametrize("attempt", fast_first(attempts()))
 def test_lock_wait_timeout_is_one_line(mysql_url: str, attempt: int) -> None:
     eng = _up_to_inventory(mysql_url)
-    hold = hold_payment(eng)
+    hold = _lock_users(eng)
     try:
         proc = seed_process(
             mysql_url, *SMALL, "upgrade", "head", env={"TERP_SEED_LOCK_WAIT_TIMEOUT": "2"}
@@ -63,42 +72,38 @@ def test_lock_wait_timeout_is_one_line(mysql_url: str, attempt: int) -> None:
     finally:
         hold.rollback()
         hold.close()
-    outcome.assert_clean_failure(
-        f"revision {SALES} failed in the database: gave up waiting for a row lock on payments",
+    line = outcome.assert_clean_failure(
+        f"revision {SALES} failed in the database: gave up waiting for a row lock on ",
         "innodb_lock_wait_timeout",
         "nothing of it was written",
     )
+    table = line.split("row lock on ", 1)[1].split()[0]
+    assert table in ("orders", "invoices", "payments"), line  # the first that points at users
     assert _outcomes(eng, SALES) == ["failed"]  # a lock wait timeout is not retried
     assert_three_checks(mysql_url, expect=BEFORE_SALES)
     eng.dispose()
 
 
 def _competitor(eng: sa.Engine, ballast: int) -> sa.Connection:
-    """An application transaction heavier than the seed's sales revision (so InnoDB picks the
-    seed as the deadlock victim), holding the seed's first payment key. READ COMMITTED, so
-    its locking reads of rows the rolled-back seed never committed leave no gap locks."""
+    """A transaction heavier than the seed's sales revision (so InnoDB picks the seed as the
+    deadlock victim) that holds the seed mid-revision (``terp_seed.testing.holds``: the
+    ledger row of its first payment). READ COMMITTED, so its locking reads of rows the
+    rolled-back seed never committed leave no gap locks."""
     with eng.begin() as conn:
         conn.execute(sa.text("CREATE TABLE IF NOT EXISTS fault_ballast (id INT PRIMARY KEY)"))
     conn = eng.connect()
     conn.execute(sa.text("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"))
     conn.execute(sa.text(f"INSERT INTO fault_ballast SELECT seq FROM seq_1_to_{int(ballast)}"))
-    user = conn.execute(sa.text("SELECT MIN(id) FROM users")).scalar()
-    conn.execute(
-        sa.text(
-            "INSERT INTO payments (id, paymentNumber, paymentType, paymentDate, amount, "
-            "paymentMethod, createdBy) "
-            "VALUES (1, 'APP-HOLD', 'RECEIVED', '2025-01-01', 1, 'CASH', :u)"
-        ),
-        {"u": user},
-    )
+    hold_ledger(eng, "payments", conn=conn)
     return conn
 
 
 def _deadlock_once(eng: sa.Engine, comp: sa.Connection, proc: object, retried: int) -> None:
-    """Wait until the seed is held on our payment, then close the cycle: lock an order the
+    """Wait until the seed is held at its payments, then close the cycle: lock an order the
     seed has inserted. InnoDB rolls the (lighter) seed back; our statement then returns."""
     wait_for(lambda: _outcomes(eng, SALES).count("retried") == retried, "the audited retry")
-    wait_for(lambda: waiting_on_payments(eng), "the seed held on payments", proc=proc)
+    # After a rolled-back attempt the seed may be held at an earlier table (waiting_on_ledger)
+    wait_for(lambda: waiting_on_ledger(eng), "the seed held mid-revision", proc=proc)
     try:
         comp.execute(sa.text("SELECT id FROM orders ORDER BY id LIMIT 1 FOR UPDATE")).all()
     except sa.exc.DBAPIError as exc:  # pragma: no cover - a wrong victim is a broken scenario
@@ -159,12 +164,24 @@ def test_deadlock_retries_are_bounded(mysql_url: str, attempt: int) -> None:
 
 @pytest.mark.parametrize("attempt", fast_first(attempts()))
 def test_duplicate_key_from_an_application_row(mysql_url: str, attempt: int) -> None:
+    """The application inserts a payment with an explicit key, one the seed reserved and is
+    about to use (its orders are written, its payments not yet)."""
     eng = _up_to_inventory(mysql_url)
-    hold = hold_payment(eng)
+    hold = hold_ledger(eng, "orders")
     proc = seed_process(mysql_url, *SMALL, "upgrade", "head")
     try:
-        wait_for(lambda: waiting_on_payments(eng), "the seed held on payments", proc=proc)
-        hold.commit()  # the application's payment takes the key the seed had chosen
+        wait_for(lambda: waiting_on_ledger(eng, "orders"), "the seed held at its orders", proc=proc)
+        with eng.begin() as app:
+            user = app.execute(sa.text("SELECT MIN(id) FROM users")).scalar()
+            app.execute(
+                sa.text(
+                    "INSERT INTO payments (id, paymentNumber, paymentType, paymentDate, amount, "
+                    "paymentMethod, createdBy) "
+                    "VALUES (1, 'APP-EXPLICIT', 'RECEIVED', '2025-01-01', 1, 'CASH', :u)"
+                ),
+                {"u": user},
+            )
+        hold.rollback()  # the seed goes on to its payments
         outcome = finish(proc, 120)
     finally:
         hold.rollback()
@@ -178,7 +195,7 @@ def test_duplicate_key_from_an_application_row(mysql_url: str, attempt: int) -> 
     assert _outcomes(eng, SALES) == ["failed"]
     with eng.connect() as conn:
         row = conn.execute(sa.text("SELECT paymentNumber FROM payments WHERE id = 1")).scalar()
-    assert row == "APP-HOLD"
+    assert row == "APP-EXPLICIT"
     assert_three_checks(mysql_url, expect=BEFORE_SALES, app_rows={"payments": {1}})
     eng.dispose()
 

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from terp_seed.runtime.lock import lock_name
+from terp_seed.testing.holds import hold_ledger, waiting_on_ledger
 from terp_seed.testing.plugin import run_alembic, schema_at_head
 
 from .conftest import attempts, fast_first
@@ -18,12 +19,10 @@ from .harness import (
     audit_rows,
     engine,
     finish,
-    hold_payment,
     seed_process,
     sessions,
     stop,
     wait_for,
-    waiting_on_payments,
 )
 
 pytestmark = pytest.mark.faults
@@ -42,11 +41,11 @@ def test_next_waiter_proceeds_when_the_holder_is_killed(mysql_url: str, attempt:
     schema_at_head(mysql_url)
     assert run_alembic(mysql_url, "-n", "seed", *SMALL, "upgrade", "0005_inventory").code == 0
     eng = engine(mysql_url)
-    hold = hold_payment(eng)  # keeps the holder mid-revision (in 0006_sales), lock held
+    hold = hold_ledger(eng, "payments")  # keeps the holder mid-revision (in 0006_sales), lock held
     holder = seed_process(mysql_url, *SMALL, "upgrade", "head")
     waiters = []
     try:
-        wait_for(lambda: waiting_on_payments(eng), "the holder mid-revision", proc=holder)
+        wait_for(lambda: waiting_on_ledger(eng, "payments"), "the holder mid-revision", proc=holder)
         dead = _holder(eng)
         assert dead is not None, "the holder should hold the seed lock"
         waiters = [
@@ -88,10 +87,10 @@ def test_run_that_loses_its_lock_session_commits_nothing_more(mysql_url: str, at
     schema_at_head(mysql_url)
     assert run_alembic(mysql_url, "-n", "seed", *SMALL, "upgrade", "0005_inventory").code == 0
     eng = engine(mysql_url)
-    hold = hold_payment(eng)
+    hold = hold_ledger(eng, "payments")
     proc = seed_process(mysql_url, *SMALL, "upgrade", "head")
     try:
-        wait_for(lambda: waiting_on_payments(eng), "the run mid-revision", proc=proc)
+        wait_for(lambda: waiting_on_ledger(eng, "payments"), "the run mid-revision", proc=proc)
         session = _holder(eng)
         assert session is not None
         with eng.begin() as conn:

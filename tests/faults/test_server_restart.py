@@ -14,6 +14,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from terp_seed.testing.holds import uncommitted_rows
 from terp_seed.testing.plugin import schema_at_head
 
 from .conftest import attempts
@@ -26,7 +27,6 @@ from .harness import (
     finish,
     seed_process,
     stop,
-    uncommitted_rows,
     wait_for,
 )
 from .server import PrivateServer
