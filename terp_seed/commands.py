@@ -15,7 +15,8 @@ from terp_seed.database import connect, make_engine, redact
 from terp_seed.errors import ConfigError, PolicyError
 from terp_seed.ledger import Scope
 from terp_seed.runtime.lock import current_holder, lock_name, seed_lock
-from terp_seed.runtime.session import locked_session
+from terp_seed.runtime.run import SeedRun, StepResult
+from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.validation import check_seeded
 
@@ -116,16 +117,21 @@ def seed(args: argparse.Namespace) -> int:
             "ad-hoc seeding of customer-like tables is refused in production: only reference "
             "data may be seeded there (alembic -n seed upgrade head)"
         )
-    url = _url(args)
-    with locked_session(options, url, _config(args), tables=_closure(args.table)) as run:
+
+    def body(run: SeedRun) -> StepResult:
         assert run.connection is not None
-        steps = [
-            Step(t, _count(args, t, options)) for t in _with_parents(run.connection, args.table)
-        ]
+        # On a connection of its own: the seed's transaction must not have read a table
+        # before its keys are reserved (runtime/keys.py).
+        with run.connection.engine.connect() as probe:
+            tables = _with_parents(probe, args.table)
+        steps = [Step(t, _count(args, t, options)) for t in tables]
         result = run.begin_step(None, "seed")
         result.rows = load_steps(run, None, steps)
         check_seeded(run.connection, Scope(run_id=run.run_id))
         result.outcome = "dry-run" if options.dry_run else "applied"
+        return result
+
+    run, result = run_locked(options, _url(args), _config(args), body, tables=_closure(args.table))
     verb = "would insert" if options.dry_run else "inserted"
     output.say(
         f"run {run.run_id}: {verb} " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items())
@@ -172,8 +178,8 @@ def rollback(args: argparse.Namespace) -> int:
     options = _options(args)
     if args.table and args.table not in metadata.tables:
         raise ConfigError(f"unknown table {args.table!r}: use one of {', '.join(TERP_TABLES)}")
-    url = _url(args)
-    with locked_session(options, url, None) as run:
+
+    def body(run: SeedRun) -> dict[str, int]:
         assert run.connection is not None
         scope = _scope(run.connection, args)
         if not ledger.counts(run.connection, scope):
@@ -182,6 +188,9 @@ def rollback(args: argparse.Namespace) -> int:
         removed = remove(run, scope, f"rollback of {scope.describe()}")
         result.rows = {t: -n for t, n in removed.items()}
         result.outcome = "dry-run" if options.dry_run else "rolled back"
+        return removed
+
+    run, removed = run_locked(options, _url(args), None, body)
     verb = "would delete" if options.dry_run else "deleted"
     output.say(
         f"run {run.run_id}: {verb} "
@@ -215,14 +224,17 @@ def restore(args: argparse.Namespace) -> int:
 
     options = _options(args)
     header = check_backup(args.file)  # a damaged file is refused before the lock is taken
-    url = _url(args)
-    with locked_session(options, url, None) as run:
+
+    def body(run: SeedRun) -> StepResult:
         assert run.connection is not None
         run.confirm_destructive(f"restore of {args.file}")
         result = run.begin_step(None, "restore")
         result.rows = restore_backup(run.connection, args.file)
         result.detail = f"backup {args.file} (run {header.get('run_id')})"
         result.outcome = "dry-run" if options.dry_run else "restored"
+        return result
+
+    _run, result = run_locked(options, _url(args), None, body)
     output.say(
         f"restored {', '.join(f'{t} {n:,}' for t, n in result.rows.items())} from {args.file}"
     )

@@ -21,11 +21,11 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -35,6 +35,9 @@ from terp_seed.ledger import Scope
 from terp_seed.load_data import JsonText
 from terp_seed.loading import Loader, Row
 from terp_seed.schema import TERP_TABLES, metadata, relations
+
+if TYPE_CHECKING:
+    from terp_seed.runtime.keys import KeyBlock
 
 ERRORS_SHOWN = 10  # bad values named in the one-line message
 CHECK_CHUNK = 1000  # values per IN (...) query when checking keys and references
@@ -55,23 +58,31 @@ def register(sub: Any) -> None:
 def load_command(args: argparse.Namespace) -> int:
     """Validate the file against the live schema, then load it; print the run id."""
     from terp_seed.cli import _config, _options, _url
-    from terp_seed.runtime.session import locked_session
+    from terp_seed.runtime.run import SeedRun, StepResult
+    from terp_seed.runtime.session import run_locked
+    from terp_seed.runtime.steps import reserve_keys
     from terp_seed.validation import check_seeded
 
     options = _options(args)
     table = _check_table(args.table, options.env)
     path = Path(args.csv)
     header = read_header(path)  # a missing or unreadable file fails before the lock
-    with locked_session(options, _url(args), _config(args), tables=[table]) as run:
+
+    def body(run: SeedRun) -> StepResult:
         assert run.connection is not None
         conn = run.connection
-        plan = validate_file(conn, table, path, header)
+        # Keys for the file's rows, reserved before the transaction reads the table.
+        keys = {} if "id" in header else reserve_keys(run, {table: max_records(path)})
+        plan = validate_file(conn, table, path, header, keys)
         result = run.begin_step(None, "load")
         result.detail = f"csv {path}"
         loader = Loader(run.execute, conn=conn, run_id=run.run_id, revision=None)
         result.rows = loader.load((table, row) for row in plan.rows(path))
         check_seeded(conn, Scope(run_id=run.run_id))
         result.outcome = "dry-run" if options.dry_run else "applied"
+        return result
+
+    run, result = run_locked(options, _url(args), _config(args), body, tables=[table])
     count = result.rows.get(table, 0)
     verb = "would load" if options.dry_run else "loaded"
     output.say(f"run {run.run_id}: {verb} {table} {count:,} from {path}")
@@ -92,6 +103,16 @@ def _check_table(table: str, env: str) -> str:
             f"({', '.join(sorted(reference))}) may be loaded there"
         )
     return table
+
+
+def max_records(path: Path) -> int:
+    """An upper bound on the file's data records: its line count (a quoted field may span
+    lines, so records can only be fewer)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines + 1
 
 
 def read_header(path: Path) -> list[str]:
@@ -156,7 +177,13 @@ class _Findings:
             self.errors.append(f"{where}: {message}")
 
 
-def validate_file(conn: sa.Connection, table: str, path: Path, header: list[str]) -> LoadPlan:
+def validate_file(
+    conn: sa.Connection,
+    table: str,
+    path: Path,
+    header: list[str],
+    keys: Mapping[str, KeyBlock] | None = None,
+) -> LoadPlan:
     """First pass: check every row; raise one :class:`SeedDataError` listing bad lines."""
     columns = _columns(conn, table, header, path)
     findings = _Findings()
@@ -181,7 +208,7 @@ def validate_file(conn: sa.Connection, table: str, path: Path, header: list[str]
         )
     from terp_seed.factories.base import IdAllocator  # factories import Faker: only when used
 
-    first_id = None if "id" in header else IdAllocator(conn).next_id(table)
+    first_id = None if "id" in header else IdAllocator(conn, keys).next_id(table)
     return LoadPlan(table, columns, first_id)
 
 

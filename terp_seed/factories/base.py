@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from faker import Faker
 
+from terp_seed.errors import TerpSeedError
 from terp_seed.factories.cannabis import make_faker
 from terp_seed.factories.draw import Draw
 from terp_seed.factories.pools import Pools
 from terp_seed.schema import metadata
 from terp_seed.sizes import Size
+
+if TYPE_CHECKING:
+    from terp_seed.runtime.keys import KeyBlock
 
 Row = dict[str, Any]
 # Dates are relative to a fixed day, so the same seed gives the same rows on any day.
@@ -63,20 +67,33 @@ _TIMESTAMP_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
 class IdAllocator:
-    """Hands out primary keys after the table's current maximum (1 on an empty table)."""
+    """Hands out primary keys: from the block reserved for a table (see
+    :mod:`terp_seed.runtime.keys`), else after the table's current maximum (1 when empty)."""
 
-    def __init__(self, conn: sa.Connection | None) -> None:
+    def __init__(
+        self, conn: sa.Connection | None, blocks: Mapping[str, KeyBlock] | None = None
+    ) -> None:
         self._conn = conn
+        self._blocks = dict(blocks or {})
         self._next: dict[str, int] = {}
 
     def next_id(self, table: str) -> int:
         if table not in self._next:
             self._next[table] = self._start(table)
         value = self._next[table]
+        block = self._blocks.get(table)
+        if block is not None and value >= block.end:
+            raise TerpSeedError(
+                f"the seed wanted more than the {block.size:,} primary keys it reserved on "
+                f"{table}; nothing was written. This is a bug in terp-seed's key budget "
+                "(terp_seed/runtime/keys.py): please report it with the size you seeded"
+            )
         self._next[table] = value + 1
         return value
 
     def _start(self, table: str) -> int:
+        if table in self._blocks:
+            return self._blocks[table].first
         if self._conn is None:
             return 1
         t = metadata.tables[table]

@@ -39,6 +39,7 @@ from terp_seed.database import (
 )
 from terp_seed.errors import SeedStepFailed, TerpSeedError
 from terp_seed.runtime.gate import check_drift, check_schema_head
+from terp_seed.runtime.keys import release
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
@@ -138,33 +139,49 @@ def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -
         run.chunk_check = live_chunk_check(conn)
         prime_identity(run, conn)
         steps = _Steps(_env_opts(context).get("fn"))
-        attempt = 1
-        while True:
-            try:
-                if run.options.dry_run:
-                    _dry_run(context, conn, run, version_table, steps, held)
-                else:
-                    if conn.in_transaction():
-                        # Alembic would take an open transaction (begun by a read after a
-                        # failed attempt) for the caller's and never commit a revision: the
-                        # run would exit 0 having written nothing.
-                        conn.rollback()
-                    _configure(context, conn, run, version_table, steps, held)
-                    with context.begin_transaction():
-                        context.run_migrations(run=run)
-                break
-            except Exception as raised:
-                exc = operational_cause(raised, engine)
-                if is_retryable(exc) and attempt < RETRY_ATTEMPTS:
-                    # InnoDB rolled the revision back whole; the ones before it stay committed
-                    time.sleep(note_retry(engine, run, exc, attempt))
-                    attempt += 1
-                    continue
-                _record_failure(engine, run, exc)
-                if isinstance(exc, sa.exc.DBAPIError):
-                    raise SeedStepFailed(_db_failure(run, exc, engine, attempt)) from raised
-                raise
+        try:
+            _migrate(context, engine, conn, run, version_table, steps, held)
+        finally:
+            release(engine, run.keyed_tables)  # under the lock: never another run's keys
     print_summary(run)
+
+
+def _migrate(
+    context: EnvironmentContext,
+    engine: sa.Engine,
+    conn: sa.Connection,
+    run: SeedRun,
+    version_table: str,
+    steps: _Steps,
+    held: HeldLock,
+) -> None:
+    """Run the pending revisions; a revision rolled back by a deadlock runs again."""
+    attempt = 1
+    while True:
+        try:
+            if run.options.dry_run:
+                _dry_run(context, conn, run, version_table, steps, held)
+            else:
+                if conn.in_transaction():
+                    # Alembic would take an open transaction (begun by a read after a
+                    # failed attempt) for the caller's and never commit a revision: the
+                    # run would exit 0 having written nothing.
+                    conn.rollback()
+                _configure(context, conn, run, version_table, steps, held)
+                with context.begin_transaction():
+                    context.run_migrations(run=run)
+            break
+        except Exception as raised:
+            exc = operational_cause(raised, engine)
+            if is_retryable(exc) and attempt < RETRY_ATTEMPTS:
+                # InnoDB rolled the revision back whole; the ones before it stay committed
+                time.sleep(note_retry(engine, run, exc, attempt))
+                attempt += 1
+                continue
+            _record_failure(engine, run, exc)
+            if isinstance(exc, sa.exc.DBAPIError):
+                raise SeedStepFailed(_db_failure(run, exc, engine, attempt)) from raised
+            raise
 
 
 class _Steps:

@@ -6,6 +6,7 @@ import getpass
 import socket
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from terp_seed.database import database_name
 from terp_seed.errors import ConfirmationRequired
 from terp_seed.factories.base import Gen, IdAllocator, Parents
 from terp_seed.loading import ChunkCheckFn
+from terp_seed.runtime.keys import KeyBlock
 from terp_seed.runtime.options import RunOptions
 
 
@@ -64,6 +66,8 @@ class SeedRun:
     chunk_check: ChunkCheckFn | None = None
     _confirmed: bool = False
     _current_user: str | None = None
+    keyed_tables: set[str] = field(default_factory=set)  # AUTO_INCREMENT to set back
+    key_blocks: dict[str | None, dict[str, KeyBlock]] = field(default_factory=dict)  # by revision
     _gen: Gen | None = None
 
     @property
@@ -86,13 +90,16 @@ class SeedRun:
         assert self.context is not None, "offline run without a migration context"
         return self.context.execute(stmt)
 
-    def gen(self) -> Gen:
-        """The generation context: one per run, so parent caches and ids carry across steps."""
+    def gen(self, keys: Mapping[str, KeyBlock] | None = None) -> Gen:
+        """The generation context: one per run, so parent caches and ids carry across steps.
+
+        :param keys: primary-key blocks reserved for this step's tables.
+        """
         if self._gen is None or self.connection is not None:
             self._gen = Gen(
                 seed=self.options.seed,
                 size=self.options.size,
-                ids=IdAllocator(self.connection),
+                ids=IdAllocator(self.connection, keys),
                 parents=Parents(self.connection),
             )
         return self._gen

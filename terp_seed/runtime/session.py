@@ -32,6 +32,7 @@ from terp_seed.database import (
 )
 from terp_seed.errors import ConfigError, SeedStepFailed
 from terp_seed.runtime.gate import check_drift, check_schema_head
+from terp_seed.runtime.keys import release
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
@@ -176,7 +177,10 @@ def _gated(
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)
         prime_identity(run, conn)
-        yield engine, run, conn, held
+        try:
+            yield engine, run, conn, held
+        finally:
+            release(engine, run.keyed_tables)  # under the lock: never another run's keys
 
 
 def _finish(

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from terp_seed import ledger
 from terp_seed.bookkeeping import ledger as ledger_table
+from terp_seed.database import is_mysql
 from terp_seed.factories.base import Gen, Row, with_timestamps
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.ledger import Scope
@@ -16,6 +17,7 @@ from terp_seed.loading import Loader
 from terp_seed.plan import SeedPlan, Step
 from terp_seed.progress import Progress
 from terp_seed.rollback import execute_rollback, plan_rollback
+from terp_seed.runtime.keys import KeyBlock, budget, reserve
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.validation import check_seeded
@@ -51,9 +53,9 @@ def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
 
 def load_steps(run: SeedRun, revision: str | None, steps: Sequence[Step]) -> dict[str, int]:
     """Run each step's factory through one loader; return rows inserted per table."""
-    gen = run.gen()
     chosen = run.options.tables
     expected: dict[str, int] = {}
+    written: dict[str, int] = {}
     work = []
     for step in steps:
         spec = FACTORIES[step.factory]
@@ -61,7 +63,10 @@ def load_steps(run: SeedRun, revision: str | None, steps: Sequence[Step]) -> dic
             continue
         count = step.count if step.count is not None else run.options.size.count(spec.table)
         expected[spec.table] = expected.get(spec.table, 0) + count
+        for table, n in _rows_written(run, spec.table, count, spec.writes).items():
+            written[table] = written.get(table, 0) + n
         work.append((spec, count))
+    gen = run.gen(reserve_keys(run, written, revision))
     loader = Loader(
         run.execute,
         conn=run.connection,
@@ -73,6 +78,38 @@ def load_steps(run: SeedRun, revision: str | None, steps: Sequence[Step]) -> dic
     for spec, count in work:
         loader.load(_remembering(gen, spec.fn(gen, count)))
     return loader.counts
+
+
+def _rows_written(run: SeedRun, table: str, count: int, writes: Sequence[str]) -> dict[str, int]:
+    """Rows a factory making ``count`` rows of ``table`` writes in each of its tables (the
+    others scale with the size's proportions)."""
+    size = run.options.size
+    per = count / size.count(table) if size.count(table) else 1.0
+    return {w: count if w == table else round(size.count(w) * per) for w in writes}
+
+
+def reserve_keys(
+    run: SeedRun, rows: dict[str, int], revision: str | None = None
+) -> dict[str, KeyBlock]:
+    """Reserve the step's primary keys against concurrent inserts (MySQL, real runs).
+
+    A step retried after a deadlock keeps the blocks of its first attempt: they were rolled
+    back unused, and nobody else takes keys below the raised AUTO_INCREMENT. (Reserving again
+    would wait for the competing transaction, which may still be open.)
+    """
+    if run.connection is None or not is_mysql(run.connection):
+        return {}
+    # Inserting explicit keys moves AUTO_INCREMENT even when rolled back (a dry run): each of
+    # these tables gets it set back to MAX(id) + 1 after the run.
+    run.keyed_tables.update(rows)
+    if run.options.dry_run:
+        return {}  # a dry run reserves nothing: it writes nothing
+    wanted = budget(rows)
+    kept = run.key_blocks.get(revision, {})
+    if all(t in kept and kept[t].size >= n for t, n in wanted.items()):
+        return {t: kept[t] for t in wanted}
+    blocks = run.key_blocks[revision] = reserve(run.connection, wanted)
+    return blocks
 
 
 def _remembering(gen: Gen, stream: Iterator[tuple[str, Row]]) -> Iterator[tuple[str, Row]]:

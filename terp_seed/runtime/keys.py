@@ -1,0 +1,166 @@
+"""Primary-key blocks reserved before a seed transaction, so the application never takes a
+key the seed is about to use.
+
+The seed chooses its rows' primary keys itself (the ledger and the child rows need them before
+the insert). The application takes its keys from AUTO_INCREMENT. Without a reservation the two
+collide as soon as the application inserts while a seed runs: the seed picks ``MAX(id) + 1``,
+the application's next AUTO_INCREMENT value is the same number.
+
+Before a revision's transaction touches a table, on a connection of its own, terp-seed raises
+the table's AUTO_INCREMENT past a block of keys for its rows (``ALTER TABLE ... AUTO_INCREMENT
+= n``, instant on InnoDB). The ALTER waits for every open transaction on the table (metadata
+lock), so when it returns every key below ``n`` that anyone was given is committed and
+visible: the block is what lies between the largest of them and ``n``. The application's
+inserts from then on get keys from ``n`` up. After the run, under the seed lock, the counter
+is set back to ``MAX(id) + 1``, so the application's next key follows the seeded rows (after a
+dry run too: its explicit keys moved the counter although they were rolled back).
+
+MySQL/MariaDB only: SQLite serialises writers, and a dry run reserves nothing (it writes
+nothing). Without the ALTER privilege the seed falls back to ``MAX(id) + 1`` with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from terp_seed.database import db_error_code, is_mysql, lock_wait_timeout
+from terp_seed.errors import TerpSeedError
+from terp_seed.schema import metadata
+
+log = logging.getLogger(__name__)
+
+ER_TABLEACCESS_DENIED = 1142
+ER_LOCK_WAIT_TIMEOUT = 1205
+SPARE_KEYS = 1000
+"""Keys reserved on top of twice the rows a step is expected to write."""
+ATTEMPTS = 5
+RACE_ROOM = 1000
+"""Keys asked for beyond the block, for the application's inserts that commit while the ALTER
+waits (they take keys right after the old maximum)."""
+DEFAULT_WAIT = 60
+"""Seconds the ALTER waits for open transactions when TERP_SEED_LOCK_WAIT_TIMEOUT is unset
+(the server's own default for metadata locks is a year)."""
+
+
+@dataclass
+class KeyBlock:
+    """Keys ``first`` up to (not including) ``end``, reserved for one table."""
+
+    first: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        return self.end - self.first
+
+
+def budget(expected: Mapping[str, int]) -> dict[str, int]:
+    """How many keys to reserve per table for ``expected`` rows: twice as many, plus spare.
+
+    Factories write about the preset's count (an order has one to six lines, four on
+    average); a block that still runs out fails the step with a clear error, never a
+    collision.
+    """
+    return {table: 2 * max(0, n) + SPARE_KEYS for table, n in expected.items()}
+
+
+def reserve(conn: sa.Connection, wanted: Mapping[str, int]) -> dict[str, KeyBlock]:
+    """Reserve a block of at least ``wanted[t]`` keys in each table ``t``.
+
+    Call it before ``conn``'s transaction reads or writes those tables: the ALTER waits for
+    every transaction that has, and would wait for ``conn`` itself.
+
+    :raises TerpSeedError: another transaction kept a table open past the lock wait timeout.
+    """
+    if not wanted or not is_mysql(conn):
+        return {}
+    side = conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        wait = lock_wait_timeout() or DEFAULT_WAIT
+        side.execute(sa.text(f"SET SESSION lock_wait_timeout = {int(wait)}"))
+        blocks: dict[str, KeyBlock] = {}
+        for table in sorted(wanted):
+            block = _reserve_one(side, table, wanted[table])
+            if block is None:
+                return {}
+            blocks[table] = block
+        log.info(
+            "reserved primary keys: %s",
+            ", ".join(f"{t} {b.first}-{b.end - 1}" for t, b in blocks.items()),
+            extra={"reserved": {t: [b.first, b.end - 1] for t, b in blocks.items()}},
+        )
+        return blocks
+    finally:
+        side.close()
+
+
+def _reserve_one(side: sa.Connection, table: str, need: int) -> KeyBlock | None:
+    t = metadata.tables[table]
+    quoted = side.dialect.identifier_preparer.quote(table)
+    for _ in range(ATTEMPTS):
+        top = int(side.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
+        end = top + 1 + need + RACE_ROOM
+        try:
+            side.execute(sa.text(f"ALTER TABLE {quoted} AUTO_INCREMENT = {end}"))
+        except sa.exc.DBAPIError as exc:
+            _refused(exc, table)  # raises, unless the privilege is missing
+            return None
+        # Every key below ``end`` handed out before the ALTER is committed now.
+        below = side.execute(sa.select(sa.func.max(t.c.id)).where(t.c.id < end)).scalar()
+        first = int(below or 0) + 1
+        if end - first >= need:
+            return KeyBlock(first, end)
+    raise TerpSeedError(
+        f"could not reserve {need:,} primary keys on {table}: other sessions kept inserting "
+        f"into the block {ATTEMPTS} times over; nothing was written. Re-run when the table is "
+        "quieter"
+    )
+
+
+def _refused(exc: sa.exc.DBAPIError, table: str) -> None:
+    code = db_error_code(exc)
+    if code == ER_TABLEACCESS_DENIED:
+        log.warning(
+            "cannot reserve primary keys on %s (no ALTER privilege): the seed takes keys after "
+            "MAX(id), and an application inserting into it meanwhile may collide with it (the "
+            "step then fails whole). GRANT ALTER on TERP's tables to the seed user to avoid it",
+            table,
+            extra={"table": table},
+        )
+        return None
+    if code == ER_LOCK_WAIT_TIMEOUT:
+        raise TerpSeedError(
+            f"could not reserve primary keys on {table}: another session kept the table open "
+            "longer than lock_wait_timeout (a long transaction, or LOCK TABLES); nothing was "
+            "written. Let it finish (see information_schema.INNODB_TRX) and re-run, or set "
+            "TERP_SEED_LOCK_WAIT_TIMEOUT higher"
+        ) from None  # this line says it all (a chained 1205 would be reported as a row lock)
+    raise exc
+
+
+def release(engine: sa.Engine, tables: Iterable[str]) -> None:
+    """After the run: set each table's AUTO_INCREMENT back to ``MAX(id) + 1``.
+
+    Tidying only (the unused rest of a block would otherwise be a gap before the
+    application's next key): a table that stays busy is left as it is, with a log line.
+    """
+    names = sorted(set(tables))
+    if not names:
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as side:
+            side.execute(sa.text("SET SESSION lock_wait_timeout = 1"))
+            for table in names:
+                quoted = side.dialect.identifier_preparer.quote(table)
+                side.execute(sa.text(f"ALTER TABLE {quoted} AUTO_INCREMENT = 1"))
+    except sa.exc.DBAPIError as exc:
+        log.warning(
+            "left AUTO_INCREMENT of %s past the reserved keys (%s): harmless, the application's "
+            "next keys only skip the unused ones",
+            ", ".join(names),
+            str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__,
+        )
