@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -113,7 +114,74 @@ def counts(conn: sa.Connection, scope: Scope) -> dict[str, int]:
     return {str(t): int(n) for t, n in rows}
 
 
-def seeded_ids(conn: sa.Connection, scope: Scope, table: str) -> sa.Select[tuple[int]]:
+@dataclass
+class SeededKeys:
+    """The keys a scope seeded, per table: how many, and the exact key range where there is one.
+
+    A seed writes a table's rows of one step as one block of keys from the allocator, so the
+    keys are usually exactly ``first..last``. That is proved, not assumed: the ledger holds each
+    (table, key) once, so ``COUNT(*) = MAX - MIN + 1`` means every key in between is the
+    scope's. Queries then narrow with ``id BETWEEN first AND last`` (a primary-key range) instead
+    of a semi-join on the ledger; scattered keys keep the ledger subquery.
+    """
+
+    scope: Scope
+    counts: dict[str, int]
+    ranges: dict[str, tuple[int, int]]
+
+    @property
+    def tables(self) -> set[str]:
+        """Tables the scope seeded rows of."""
+        return {t for t, n in self.counts.items() if n}
+
+    def keys(self, table: str, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+        """``column`` holds a key of ``table`` that the scope seeded."""
+        if table not in self.tables:
+            return sa.false()
+        if table in self.ranges:
+            first, last = self.ranges[table]
+            return column.between(first, last)
+        return column.in_(seeded_ids(None, self.scope, table))
+
+    def among(self, table: str, keys: Sequence[int]) -> list[int] | None:
+        """The keys of ``table`` the scope seeded, when that needs no query; else ``None``."""
+        if table not in self.tables:
+            return []
+        if table not in self.ranges:
+            return None
+        first, last = self.ranges[table]
+        return [k for k in keys if first <= k <= last]
+
+
+def seeded_keys(conn: sa.Connection, scope: Scope) -> SeededKeys:
+    """Count the scope's ledger rows per table and find their exact key ranges (one query).
+
+    (Counting first from the index alone and then reading MIN/MAX over the table's whole ledger
+    was measured slower inside the seeding transaction: 2.6 s against 1.4 s for 1,000,000
+    clients.)
+    """
+    rows = conn.execute(
+        sa.select(
+            ledger.c.table_name,
+            sa.func.count(),
+            sa.func.min(ledger.c.row_pk),
+            sa.func.max(ledger.c.row_pk),
+        )
+        .where(scope.where())
+        .group_by(ledger.c.table_name)
+    )
+    found: dict[str, int] = {}
+    ranges: dict[str, tuple[int, int]] = {}
+    for table, n, first, last in rows:
+        found[str(table)] = int(n)
+        # (table_name, row_pk) is unique in the ledger: n distinct keys spanning n values are
+        # exactly that range
+        if n and int(last) - int(first) + 1 == int(n):
+            ranges[str(table)] = (int(first), int(last))
+    return SeededKeys(scope, found, ranges)
+
+
+def seeded_ids(conn: sa.Connection | None, scope: Scope, table: str) -> sa.Select[tuple[int]]:
     """A subquery of the primary keys of ``table`` that ``scope`` seeded."""
     return sa.select(ledger.c.row_pk).where(scope.where(), ledger.c.table_name == table)
 

@@ -1,57 +1,197 @@
 """The SQL behind each kind of integrity rule.
 
-Every builder returns a :data:`QueryFn`: given a ledger :class:`~terp_seed.ledger.Scope` (or
-``None`` for the whole database) it produces a SELECT whose first column is the primary key of a
-row that breaks the rule. With a scope, a rule looks only at the rows the scope seeded and at
-the rows they take part in (the order a seeded line belongs to, the invoice a seeded payment
-pays), always through ledger subqueries, so the database does the narrowing.
+Every builder returns a :data:`QueryFn`: given the rows a ledger scope seeded (a
+:class:`Seeded`, resolved once per run) or ``None`` for the whole database, it produces a SELECT
+whose first column is the primary key of a row that breaks the rule. With a scope, a rule looks
+only at the rows the scope seeded and at the rows they take part in (the order a seeded line
+belongs to, the invoice a seeded payment pays), so the database does the narrowing.
+
+A seed writes each table's rows of one step as one contiguous block of keys (the key allocator
+hands them out in order), so :func:`resolve` usually finds that the scope's keys of a table are
+exactly ``first..last``; the rules then narrow with ``id BETWEEN first AND last`` (a primary-key
+range scan) instead of a semi-join on the ledger. Exactness is proved, not assumed: the ledger
+holds each (table, key) once, so ``COUNT(*) = MAX - MIN + 1`` means every key in between is the
+scope's. Scattered keys (an ad-hoc run over a few rows, a restore) keep the ledger subquery.
+
+Row-local rules (a foreign key, an enum value, a sign) are also given as a bare condition
+(:func:`row_condition`) so that the runner can check all of a table's row-local rules in one
+scan (:func:`row_tests`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from terp_seed.bookkeeping import ledger
-from terp_seed.ledger import Scope
+from terp_seed.ledger import Scope, SeededKeys, seeded_keys
 from terp_seed.schema import Relation, metadata
-
-QueryFn = Callable[[Scope | None], sa.Select[Any]]
-"""Builds the query of violating rows, optionally narrowed to a ledger scope."""
 
 HALF_CENT = Decimal("0.005")
 CENT = Decimal("0.01")
+REACH_LIST_MAX = 1000  # touched parents outside the seeded range listed inline, at most
 
 
 def seeded(scope: Scope, table: str) -> sa.Select[tuple[int]]:
-    """Primary keys of ``table`` that ``scope`` seeded, as a subquery."""
+    """Primary keys of ``table`` that ``scope`` seeded, as a ledger subquery."""
     return sa.select(ledger.c.row_pk).where(scope.where(), ledger.c.table_name == table)
 
 
-def _within(query: sa.Select[Any], table: sa.Table, scope: Scope | None) -> sa.Select[Any]:
-    return query if scope is None else query.where(table.c.id.in_(seeded(scope, table.name)))
+@dataclass
+class Seeded(SeededKeys):
+    """What a scope seeded (:class:`~terp_seed.ledger.SeededKeys`), with the connection that
+    works out which parent rows its child rows touch (cached per relation)."""
+
+    conn: sa.Connection | None = None
+    _reach: dict[tuple[str, str, str], Reach] = field(default_factory=dict, repr=False)
+
+    def reach(self, parent: str, child: str, ref: str) -> Reach:
+        """Parent keys the scope touches: parents it seeded, and parents of children it seeded."""
+        key = (parent, child, ref)
+        if key not in self._reach:
+            self._reach[key] = self._build_reach(parent, child, ref)
+        return self._reach[key]
+
+    def _build_reach(self, parent: str, child: str, ref: str) -> Reach:
+        if child not in self.tables:
+            return Reach(lambda col: self.keys(parent, col))
+        if child in self.ranges and (parent in self.ranges or parent not in self.tables):
+            # Usually the seeded children point at seeded parents: then the reach is the
+            # parent range. Parents outside it are few (listed); many fall back to the join.
+            c = metadata.tables[child]
+            first, last = self.ranges[child]
+            q = sa.select(c.c[ref]).where(c.c.id.between(first, last), c.c[ref].is_not(None))
+            if parent in self.ranges:
+                q = q.where(~self.keys(parent, c.c[ref]))
+            assert self.conn is not None
+            found = self.conn.execute(q.distinct().limit(REACH_LIST_MAX + 1)).scalars()
+            extra = [int(k) for k in found]
+            if len(extra) <= REACH_LIST_MAX:
+
+                def where(col: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+                    inside = self.keys(parent, col)
+                    return sa.or_(inside, col.in_(extra)) if extra else inside
+
+                return Reach(where)
+        return Reach(None, self._reach_join(parent, child, ref))
+
+    def _reach_join(self, parent: str, child: str, ref: str) -> Callable[[], sa.Subquery]:
+        def build() -> sa.Subquery:
+            # A derived table to join (MariaDB runs ``IN (... UNION ...)`` once per outer row).
+            c = metadata.tables[child].alias("touched")
+            via_children = sa.select(c.c[ref].label("id")).where(self.keys(child, c.c.id))
+            mine = metadata.tables[parent].alias("mine")
+            own = sa.select(mine.c.id).where(self.keys(parent, mine.c.id))
+            return sa.union(own, via_children).subquery("reach")
+
+        return build
 
 
-def foreign_key(rel: Relation) -> QueryFn:
-    """Child rows whose non-NULL reference names no parent row (ids or names alike)."""
+@dataclass(frozen=True)
+class Reach:
+    """How a query is narrowed to the parent keys a scope touches: a condition or a join."""
 
-    def query(scope: Scope | None) -> sa.Select[Any]:
+    where: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]] | None
+    join: Callable[[], sa.Subquery] | None = None
+
+    def apply(self, query: sa.Select[Any], column: sa.ColumnElement[Any]) -> sa.Select[Any]:
+        if self.where is not None:
+            return query.where(self.where(column))
+        assert self.join is not None
+        reach = self.join()
+        return query.join(reach, reach.c[0] == column)
+
+
+def resolve(conn: sa.Connection, scope: Scope) -> Seeded:
+    """What ``scope`` seeded, per table: counts, and the exact key range where there is one."""
+    found = seeded_keys(conn, scope)
+    return Seeded(scope, found.counts, found.ranges, conn)
+
+
+QueryFn = Callable[[Seeded | None], sa.Select[Any]]
+"""Builds the query of violating rows, optionally narrowed to what a scope seeded."""
+
+ConditionFn = Callable[[], sa.ColumnElement[bool]]
+"""A row-local rule: the condition a violating row of its table meets."""
+
+
+def _within(query: sa.Select[Any], table: sa.Table, scope: Seeded | None) -> sa.Select[Any]:
+    return query if scope is None else query.where(scope.keys(table.name, table.c.id))
+
+
+def row_condition(table_name: str, condition: ConditionFn) -> QueryFn:
+    """Rows of ``table_name`` meeting ``condition`` (a row-local rule on its own)."""
+
+    def query(scope: Seeded | None) -> sa.Select[Any]:
+        t = metadata.tables[table_name]
+        return _within(sa.select(t.c.id).where(condition()), t, scope)
+
+    return query
+
+
+def row_tests(
+    table_name: str, conditions: Sequence[ConditionFn], scope: Seeded | None
+) -> sa.Select[Any]:
+    """One scan for several row-local rules of a table: ``(id, flag1, flag2, ...)`` per row
+    breaking at least one of them; flag ``i`` is 1 when the row breaks rule ``i``."""
+    t = metadata.tables[table_name]
+    built = [c() for c in conditions]
+    flags = [sa.case((c, 1), else_=0).label(f"r{i}") for i, c in enumerate(built)]
+    return _within(sa.select(t.c.id, *flags).where(sa.or_(*built)), t, scope)
+
+
+def foreign_key_condition(rel: Relation) -> ConditionFn:
+    """A non-NULL reference that names no parent row (ids or names alike)."""
+
+    def condition() -> sa.ColumnElement[bool]:
         child = metadata.tables[rel.child_table]
         parent = metadata.tables[rel.parent_table].alias("parent")
         ref = child.c[rel.child_column]
         found = sa.exists().where(parent.c[rel.parent_column] == ref)
-        return _within(sa.select(child.c.id).where(ref.is_not(None), ~found), child, scope)
+        return sa.and_(ref.is_not(None), ~found)
 
-    return query
+    return condition
+
+
+def enum_condition(table_name: str, column: str, values: Sequence[str]) -> ConditionFn:
+    """A value that is not one of ``values`` (MariaDB stores a rejected one as ``''``)."""
+
+    def condition() -> sa.ColumnElement[bool]:
+        value = sa.type_coerce(metadata.tables[table_name].c[column], sa.String)
+        return sa.and_(value.is_not(None), value.not_in(list(values)))
+
+    return condition
+
+
+def negative_condition(table_name: str, column: str) -> ConditionFn:
+    """``column`` is below zero."""
+
+    def condition() -> sa.ColumnElement[bool]:
+        return metadata.tables[table_name].c[column] < 0
+
+    return condition
+
+
+def reserved_condition() -> sa.ColumnElement[bool]:
+    """Batches reserving more than they hold (a negative on-hand is the other rule's)."""
+    b = metadata.tables["batches"]
+    return sa.and_(b.c.onHandQty >= 0, b.c.reservedQty > b.c.onHandQty)
+
+
+def amount_due_condition() -> sa.ColumnElement[bool]:
+    """Invoices whose amountDue is not totalAmount - amountPaid (to the cent)."""
+    i = metadata.tables["invoices"]
+    return sa.func.abs(i.c.amountDue - (i.c.totalAmount - i.c.amountPaid)) > HALF_CENT
 
 
 def unique(table_name: str, column: str) -> QueryFn:
     """Rows sharing a non-NULL value of ``column``; scoped: groups holding a seeded row."""
 
-    def query(scope: Scope | None) -> sa.Select[Any]:
+    def query(scope: Seeded | None) -> sa.Select[Any]:
         t = metadata.tables[table_name]
         dup = t.alias("dup")
         duplicated = (
@@ -63,65 +203,15 @@ def unique(table_name: str, column: str) -> QueryFn:
         q = sa.select(t.c.id).where(t.c[column].in_(duplicated))
         if scope is not None:
             mine = t.alias("mine")
-            values = sa.select(mine.c[column]).where(mine.c.id.in_(seeded(scope, table_name)))
+            values = sa.select(mine.c[column]).where(scope.keys(table_name, mine.c.id))
             q = q.where(t.c[column].in_(values))
         return q
 
     return query
 
 
-def enum_value(table_name: str, column: str, values: Sequence[str]) -> QueryFn:
-    """Rows whose value is not one of ``values`` (MariaDB stores a rejected one as ``''``)."""
-
-    def query(scope: Scope | None) -> sa.Select[Any]:
-        t = metadata.tables[table_name]
-        value = sa.type_coerce(t.c[column], sa.String)
-        q = sa.select(t.c.id).where(value.is_not(None), value.not_in(list(values)))
-        return _within(q, t, scope)
-
-    return query
-
-
-def non_negative(table_name: str, column: str) -> QueryFn:
-    """Rows where ``column`` is below zero."""
-
-    def query(scope: Scope | None) -> sa.Select[Any]:
-        t = metadata.tables[table_name]
-        return _within(sa.select(t.c.id).where(t.c[column] < 0), t, scope)
-
-    return query
-
-
-def reserved_within_on_hand(scope: Scope | None) -> sa.Select[Any]:
-    """Batches reserving more than they hold (a negative on-hand is the other rule's)."""
-    b = metadata.tables["batches"]
-    q = sa.select(b.c.id).where(b.c.onHandQty >= 0, b.c.reservedQty > b.c.onHandQty)
-    return _within(q, b, scope)
-
-
-def amount_due(scope: Scope | None) -> sa.Select[Any]:
-    """Invoices whose amountDue is not totalAmount - amountPaid (to the cent)."""
-    i = metadata.tables["invoices"]
-    off = sa.func.abs(i.c.amountDue - (i.c.totalAmount - i.c.amountPaid))
-    return _within(sa.select(i.c.id).where(off > HALF_CENT), i, scope)
-
-
-def _reach(scope: Scope, parent: str, child: str, ref: str) -> sa.Subquery:
-    """Parent keys a scope touches: parents it seeded, and parents of children it seeded.
-
-    A derived table to join (MariaDB runs ``IN (... UNION ...)`` once per outer row).
-    """
-    c = metadata.tables[child].alias("touched")
-    via_children = (
-        sa.select(c.c[ref].label("id"))
-        .join(ledger, ledger.c.row_pk == c.c.id)
-        .where(scope.where(), ledger.c.table_name == child)
-    )
-    return sa.union(seeded(scope, parent), via_children).subquery("reach")
-
-
 def _per_parent(
-    child: str, ref: str, scope: Scope | None, parent: str, **aggregates: Any
+    child: str, ref: str, scope: Seeded | None, parent: str, **aggregates: Any
 ) -> sa.Subquery:
     """One row per parent key: ``aggregates`` over its (not soft-deleted) child rows."""
     c = metadata.tables[child].alias("child")
@@ -131,23 +221,21 @@ def _per_parent(
     if "deleted_at" in c.c:
         q = q.where(c.c.deleted_at.is_(None))
     if scope is not None:
-        reach = _reach(scope, parent, child, ref)
-        q = q.join(reach, reach.c[0] == c.c[ref])
+        q = scope.reach(parent, child, ref).apply(q, c.c[ref])
     return q.subquery("per_parent")
 
 
 def _parents(
-    parent: str, child: str, ref: str, scope: Scope | None, *columns: Any
+    parent: str, child: str, ref: str, scope: Seeded | None, *columns: Any
 ) -> tuple[sa.Table, sa.Select[Any]]:
     t = metadata.tables[parent]
     q = sa.select(t.c.id, *columns)
     if scope is not None:
-        reach = _reach(scope, parent, child, ref)
-        q = q.join(reach, reach.c[0] == t.c.id)
+        q = scope.reach(parent, child, ref).apply(q, t.c.id)
     return t, q
 
 
-def locations_within_on_hand(scope: Scope | None) -> sa.Select[Any]:
+def locations_within_on_hand(scope: Seeded | None) -> sa.Select[Any]:
     """Batches whose location quantities add up to more than their on-hand quantity."""
     placed = _per_parent(
         "batchLocations", "batchId", scope, "batches", placed=lambda c: sa.func.sum(c.c.qty)
@@ -158,7 +246,7 @@ def locations_within_on_hand(scope: Scope | None) -> sa.Select[Any]:
     )
 
 
-def _line_totals(scope: Scope | None) -> sa.Subquery:
+def _line_totals(scope: Seeded | None) -> sa.Subquery:
     return _per_parent(
         "order_line_items",
         "order_id",
@@ -171,23 +259,38 @@ def _line_totals(scope: Scope | None) -> sa.Subquery:
     )
 
 
-def subtotal_equals_lines(scope: Scope | None) -> sa.Select[Any]:
+def _subtotal_off(o: sa.Table, lines: sa.Subquery) -> sa.ColumnElement[bool]:
+    count = sa.func.coalesce(lines.c.lines, 0)
+    off = sa.func.abs(o.c.subtotal - sa.func.coalesce(lines.c.total, 0))
+    return off > CENT * count + HALF_CENT
+
+
+def subtotal_equals_lines(scope: Seeded | None) -> sa.Select[Any]:
     """Orders whose subtotal differs from the sum of their line totals by more than rounding."""
     lines = _line_totals(scope)
     o, q = _parents("orders", "order_line_items", "order_id", scope)
-    count = sa.func.coalesce(lines.c.lines, 0)
-    off = sa.func.abs(o.c.subtotal - sa.func.coalesce(lines.c.total, 0))
-    return q.outerjoin(lines, lines.c.parent_id == o.c.id).where(off > CENT * count + HALF_CENT)
+    return q.outerjoin(lines, lines.c.parent_id == o.c.id).where(_subtotal_off(o, lines))
 
 
-def order_items_and_lines(scope: Scope | None) -> sa.Select[Any]:
+def order_items_and_lines(scope: Seeded | None) -> sa.Select[Any]:
     """Each order's raw ``items`` JSON with its lines' count, batch-id sum and batch-id list.
 
     Compared in Python (:func:`terp_seed.validation.rules.items_mismatch`): JSON functions
     differ between MariaDB, MySQL and SQLite.
     """
+    return _orders_with_lines(scope)
+
+
+def order_lines_check(scope: Seeded | None) -> sa.Select[Any]:
+    """Both order-versus-lines rules in one pass over the orders and their lines:
+    ``(id, items, lines, batch_sum, batch_ids, subtotal_off)``."""
+    return _orders_with_lines(scope, subtotal_off=True)
+
+
+def _orders_with_lines(scope: Seeded | None, *, subtotal_off: bool = False) -> sa.Select[Any]:
     lines = _line_totals(scope)
     o = metadata.tables["orders"]
+    extra = [sa.case((_subtotal_off(o, lines), 1), else_=0)] if subtotal_off else []
     _, q = _parents(
         "orders",
         "order_line_items",
@@ -197,28 +300,51 @@ def order_items_and_lines(scope: Scope | None) -> sa.Select[Any]:
         lines.c.lines,
         lines.c.batch_sum,
         lines.c.batch_ids,
+        *extra,
     )
     return q.outerjoin(lines, lines.c.parent_id == o.c.id)
 
 
-def _payment_totals(scope: Scope | None) -> sa.Subquery:
+def _payment_totals(scope: Seeded | None) -> sa.Subquery:
     return _per_parent(
         "payments", "invoiceId", scope, "invoices", paid=lambda c: sa.func.sum(c.c.amount)
     )
 
 
-def paid_equals_payments(scope: Scope | None) -> sa.Select[Any]:
+def _paid_off(i: sa.Table, payments: sa.Subquery) -> sa.ColumnElement[bool]:
+    return sa.func.abs(i.c.amountPaid - sa.func.coalesce(payments.c.paid, 0)) > HALF_CENT
+
+
+def _overpaid(i: sa.Table, payments: sa.Subquery) -> sa.ColumnElement[bool]:
+    return payments.c.paid > i.c.totalAmount + HALF_CENT
+
+
+def paid_equals_payments(scope: Seeded | None) -> sa.Select[Any]:
     """Invoices whose amountPaid is not the sum of their payments (to the cent)."""
     payments = _payment_totals(scope)
     i, q = _parents("invoices", "payments", "invoiceId", scope)
-    off = sa.func.abs(i.c.amountPaid - sa.func.coalesce(payments.c.paid, 0))
-    return q.outerjoin(payments, payments.c.parent_id == i.c.id).where(off > HALF_CENT)
+    return q.outerjoin(payments, payments.c.parent_id == i.c.id).where(_paid_off(i, payments))
 
 
-def payments_within_total(scope: Scope | None) -> sa.Select[Any]:
+def payments_within_total(scope: Seeded | None) -> sa.Select[Any]:
     """Invoices whose payments add up to more than the invoice's totalAmount."""
     payments = _payment_totals(scope)
     i, q = _parents("invoices", "payments", "invoiceId", scope)
-    return q.join(payments, payments.c.parent_id == i.c.id).where(
-        payments.c.paid > i.c.totalAmount + HALF_CENT
+    return q.join(payments, payments.c.parent_id == i.c.id).where(_overpaid(i, payments))
+
+
+def invoice_payments_check(scope: Seeded | None) -> sa.Select[Any]:
+    """Both invoice-versus-payments rules in one pass: ``(id, paid_off, overpaid)`` for each
+    invoice breaking at least one."""
+    payments = _payment_totals(scope)
+    i = metadata.tables["invoices"]
+    paid_off, overpaid = _paid_off(i, payments), _overpaid(i, payments)
+    _, q = _parents(
+        "invoices",
+        "payments",
+        "invoiceId",
+        scope,
+        sa.case((paid_off, 1), else_=0),
+        sa.case((overpaid, 1), else_=0),
     )
+    return q.outerjoin(payments, payments.c.parent_id == i.c.id).where(sa.or_(paid_off, overpaid))

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from terp_seed.schema import metadata, relations
 from terp_seed.validation import queries as q
-from terp_seed.validation.queries import QueryFn
+from terp_seed.validation.queries import ConditionFn, QueryFn
 
 RowCheckFn = Callable[[Sequence[Any]], bool]
 """Given one row of a rule's query, True when that row breaks the rule (Python-side rules)."""
@@ -35,12 +35,31 @@ QUANTITY_COLUMNS: Final = (
 
 
 @dataclass(frozen=True)
+class Batch:
+    """Rules decided over the rows of one shared query (run once for all of them).
+
+    :param query: a SELECT whose first column is the key, one row per candidate.
+    :param check: True when the fetched row breaks this rule.
+    """
+
+    query: QueryFn
+    check: RowCheckFn
+
+
+@dataclass(frozen=True)
 class Rule:
     """One integrity rule: which rows it is about and the query that finds the bad ones.
 
     :param table: the table whose primary keys the query returns.
     :param also: other tables whose rows take part (their seeded rows bring a key in scope).
     :param check: for rules decided in Python, the test each fetched row must fail.
+    :param condition: for row-local rules, the SQL condition a breaking row of ``table`` meets;
+        the runner checks all of a table's row-local rules in one scan.
+    :param batch: for rules sharing their work with others, the shared query and this rule's
+        test of its rows. Run alone (:attr:`query`), a rule finds the same rows.
+    :param unique_column: for a ``unique:`` rule, its column: while the live table has a UNIQUE
+        index on exactly that column the database itself refuses duplicates, and the query is
+        not needed (it runs as soon as the index is missing).
     """
 
     name: str
@@ -49,6 +68,9 @@ class Rule:
     query: QueryFn
     also: tuple[str, ...] = ()
     check: RowCheckFn | None = None
+    condition: ConditionFn | None = None
+    batch: Batch | None = None
+    unique_column: str | None = None
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -80,15 +102,20 @@ def items_mismatch(row: Sequence[Any]) -> bool:
     return sum(batch_ids) != int(batch_sum or 0)
 
 
+def row_rule(name: str, table: str, description: str, condition: ConditionFn) -> Rule:
+    """A rule about single rows of ``table``: those meeting ``condition`` break it."""
+    return Rule(name, table, description, q.row_condition(table, condition), condition=condition)
+
+
 def _foreign_keys() -> Iterator[Rule]:
     for rel in relations():
         kind = "foreign key" if rel.enforced else "application-level reference"
-        yield Rule(
+        yield row_rule(
             f"fk:{rel.child_table}.{rel.child_column}",
             rel.child_table,
             f"{rel.child_table}.{rel.child_column} names an existing "
             f"{rel.parent_table}.{rel.parent_column} ({kind})",
-            q.foreign_key(rel),
+            q.foreign_key_condition(rel),
         )
 
 
@@ -102,6 +129,7 @@ def _unique_columns() -> Iterator[Rule]:
                     table.name,
                     f"no two {table.name} rows have the same {column}",
                     q.unique(table.name, column),
+                    unique_column=column,
                 )
 
 
@@ -110,21 +138,21 @@ def _enum_columns() -> Iterator[Rule]:
         for column in table.columns:
             if isinstance(column.type, sa.Enum):
                 values = tuple(column.type.enums)
-                yield Rule(
+                yield row_rule(
                     f"enum:{table.name}.{column.name}",
                     table.name,
                     f"{table.name}.{column.name} is one of {', '.join(values)}",
-                    q.enum_value(table.name, column.name, values),
+                    q.enum_condition(table.name, column.name, values),
                 )
 
 
 def _quantities() -> Iterator[Rule]:
     for table, column in QUANTITY_COLUMNS:
-        yield Rule(
+        yield row_rule(
             f"non-negative:{table}.{column}",
             table,
             f"{table}.{column} is zero or more",
-            q.non_negative(table, column),
+            q.negative_condition(table, column),
         )
 
 
@@ -133,11 +161,11 @@ RULES: Final[tuple[Rule, ...]] = (
     *_unique_columns(),
     *_enum_columns(),
     *_quantities(),
-    Rule(
+    row_rule(
         "reserved-within-on-hand:batches",
         "batches",
         "a batch reserves no more than it has on hand (reservedQty <= onHandQty)",
-        q.reserved_within_on_hand,
+        q.reserved_condition,
     ),
     Rule(
         "locations-within-on-hand:batches",
@@ -152,6 +180,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "an order's subtotal is the sum of its line totals (0.01 per line for rounding)",
         q.subtotal_equals_lines,
         also=("order_line_items",),
+        batch=Batch(q.order_lines_check, lambda row: bool(row[5])),
     ),
     Rule(
         "items-mirror-lines:orders",
@@ -160,6 +189,7 @@ RULES: Final[tuple[Rule, ...]] = (
         q.order_items_and_lines,
         also=("order_line_items",),
         check=items_mismatch,
+        batch=Batch(q.order_lines_check, lambda row: items_mismatch(row[:5])),
     ),
     Rule(
         "paid-equals-payments:invoices",
@@ -167,12 +197,13 @@ RULES: Final[tuple[Rule, ...]] = (
         "an invoice's amountPaid is the sum of its payments",
         q.paid_equals_payments,
         also=("payments",),
+        batch=Batch(q.invoice_payments_check, lambda row: bool(row[1])),
     ),
-    Rule(
+    row_rule(
         "due-equals-total-minus-paid:invoices",
         "invoices",
         "an invoice's amountDue is totalAmount - amountPaid",
-        q.amount_due,
+        q.amount_due_condition,
     ),
     Rule(
         "payments-within-total:invoices",
@@ -180,6 +211,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "the payments against an invoice add up to at most its totalAmount",
         q.payments_within_total,
         also=("payments",),
+        batch=Batch(q.invoice_payments_check, lambda row: bool(row[2])),
     ),
 )
 """Every rule terp-seed checks, in the order it reports them."""

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed import ledger
 from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import ConfigError, TerpSeedError, ValidationFailed
 from terp_seed.jsonlogs import scrub
 from terp_seed.ledger import Scope
 from terp_seed.schema import TERP_TABLES
-from terp_seed.validation.rules import RULES, Rule
+from terp_seed.validation import queries as q
+from terp_seed.validation.queries import QueryFn, Seeded
+from terp_seed.validation.rules import RULES, RowCheckFn, Rule
 
 log = logging.getLogger(__name__)
 SAMPLE_KEYS = 10
@@ -78,43 +80,128 @@ def validate(
 
     :param scope: look only at the rows this ledger scope seeded and the rows they touch.
     """
-    return [run_rule(conn, rule, scope) for rule in select_rules(table)]
+    seeded = None if scope is None else _resolve(conn, scope)
+    return run_rules(conn, select_rules(table), seeded)
 
 
 def run_rule(conn: sa.Connection, rule: Rule, scope: Scope | None = None) -> RuleResult:
-    """Run one rule; with a scope, also tell which breaking rows the scope seeded."""
+    """Run one rule on its own; with a scope, also tell which breaking rows the scope seeded."""
+    seeded = None if scope is None else _resolve(conn, scope)
+    return _result(conn, rule, _keys_of(conn, rule, seeded), seeded)
+
+
+def run_rules(
+    conn: sa.Connection, rules: Sequence[Rule], seeded: Seeded | None
+) -> list[RuleResult]:
+    """Run ``rules`` set-based: a table's row-local rules in one scan, rules sharing a query
+    (:attr:`Rule.batch`) in one pass, the rest one query each. One result per rule, in order."""
+    found: dict[str, list[int]] = {}
+    row_local: dict[str, list[Rule]] = {}
+    batches: dict[QueryFn, list[Rule]] = {}
+    unique_indexes: dict[str, set[str]] = {}
+    for rule in rules:
+        if rule.unique_column is not None and rule.unique_column in _unique_indexed(
+            conn, rule.table, unique_indexes
+        ):
+            found[rule.name] = []  # the database refuses duplicates itself
+        elif rule.condition is not None:
+            row_local.setdefault(rule.table, []).append(rule)
+        elif rule.batch is not None:
+            batches.setdefault(rule.batch.query, []).append(rule)
+        else:
+            found[rule.name] = _keys_of(conn, rule, seeded)
+    for table, group in row_local.items():
+        conditions = [r.condition for r in group if r.condition is not None]
+        flags = [_flag(i + 1) for i in range(len(group))]
+        _run_together(conn, group, partial(q.row_tests, table, conditions, seeded), flags, found)
+    for query, group in batches.items():
+        checks = [r.batch.check for r in group if r.batch is not None]
+        _run_together(conn, group, partial(query, seeded), checks, found, seeded)
+    return [_result(conn, rule, found[rule.name], seeded) for rule in rules]
+
+
+def _unique_indexed(conn: sa.Connection, table: str, cache: dict[str, set[str]]) -> set[str]:
+    """Columns of ``table`` that carry a single-column UNIQUE index in the live database."""
+    if table not in cache:
+        try:
+            inspector = sa.inspect(conn)
+            found: list[Sequence[str | None]] = [
+                *(i["column_names"] for i in inspector.get_indexes(table) if i["unique"]),
+                *(u["column_names"] for u in inspector.get_unique_constraints(table)),
+            ]
+        except sa.exc.DBAPIError:  # the table's own rules will say what is wrong
+            found = []
+        cache[table] = {str(cols[0]) for cols in found if len(cols) == 1 and cols[0]}
+    return cache[table]
+
+
+def _flag(index: int) -> RowCheckFn:
+    return lambda row: bool(row[index])
+
+
+def _run_together(
+    conn: sa.Connection,
+    group: list[Rule],
+    build: Callable[[], sa.Select[Any]],
+    checks: list[RowCheckFn],
+    found: dict[str, list[int]],
+    seeded: Seeded | None = None,
+) -> None:
+    """One query for ``group``; row ``r`` breaks ``group[i]`` when ``checks[i](r)``."""
+    keys: list[list[int]] = [[] for _ in group]
     try:
-        keys = _violating_keys(conn, rule, scope)
-        if scope is None:
-            return _summarise(rule, keys)
-        found = list(keys)
-        mine = _seeded_among(conn, scope, rule.table, found)
+        query = build()
+        for row in conn.execute(query.order_by(query.selected_columns[0])):
+            for i, check in enumerate(checks):
+                if check(row):
+                    keys[i].append(int(row[0]))
+    except sa.exc.DBAPIError:
+        # Run them one by one: the rule that cannot run is then named in the error.
+        for rule in group:
+            found[rule.name] = _keys_of(conn, rule, seeded)
+        return
+    for rule, mine in zip(group, keys, strict=True):
+        found[rule.name] = mine
+
+
+def _resolve(conn: sa.Connection, scope: Scope) -> Seeded:
+    try:
+        return q.resolve(conn, scope)
     except sa.exc.DBAPIError as exc:
-        reason = scrub(str(exc.orig).splitlines()[0]) if exc.orig else type(exc).__name__
-        raise TerpSeedError(
-            f"integrity rule {rule.name} could not run: {reason}; is the schema at its head "
-            "(alembic upgrade head)?"
-        ) from exc
-    return RuleResult(
-        rule, len(found), tuple(found[:SAMPLE_KEYS]), len(mine), tuple(mine[:SAMPLE_KEYS])
+        raise _cannot_run("(the ledger)", exc) from exc
+
+
+def _cannot_run(name: str, exc: sa.exc.DBAPIError) -> TerpSeedError:
+    reason = scrub(str(exc.orig).splitlines()[0]) if exc.orig else type(exc).__name__
+    return TerpSeedError(
+        f"integrity rule {name} could not run: {reason}; is the schema at its head "
+        "(alembic upgrade head)?"
     )
 
 
-def _violating_keys(conn: sa.Connection, rule: Rule, scope: Scope | None) -> Iterator[int]:
-    query = rule.query(scope)
-    for row in conn.execute(query.order_by(query.selected_columns[0])):
-        if rule.check is None or rule.check(row):
-            yield int(row[0])
+def _keys_of(conn: sa.Connection, rule: Rule, seeded: Seeded | None) -> list[int]:
+    try:
+        query = rule.query(seeded)
+        return [
+            int(row[0])
+            for row in conn.execute(query.order_by(query.selected_columns[0]))
+            if rule.check is None or rule.check(row)
+        ]
+    except sa.exc.DBAPIError as exc:
+        raise _cannot_run(rule.name, exc) from exc
 
 
-def _summarise(rule: Rule, keys: Iterator[int]) -> RuleResult:
-    sample: list[int] = []
-    count = 0
-    for key in keys:
-        count += 1
-        if len(sample) < SAMPLE_KEYS:
-            sample.append(key)
-    return RuleResult(rule, count, tuple(sample))
+def _result(conn: sa.Connection, rule: Rule, keys: list[int], seeded: Seeded | None) -> RuleResult:
+    sample = tuple(keys[:SAMPLE_KEYS])
+    if seeded is None:
+        return RuleResult(rule, len(keys), sample)
+    mine = seeded.among(rule.table, keys)
+    if mine is None:
+        try:
+            mine = _seeded_among(conn, seeded.scope, rule.table, keys)
+        except sa.exc.DBAPIError as exc:
+            raise _cannot_run(rule.name, exc) from exc
+    return RuleResult(rule, len(keys), sample, len(mine), tuple(mine[:SAMPLE_KEYS]))
 
 
 def _seeded_among(conn: sa.Connection, scope: Scope, table: str, keys: Sequence[int]) -> list[int]:
@@ -140,8 +227,8 @@ def check_seeded(conn: sa.Connection | None, scope: Scope) -> list[RuleResult]:
     """
     if conn is None:
         return []
-    tables = set(ledger.counts(conn, scope))
-    results = [run_rule(conn, r, scope) for r in RULES if tables & set(r.tables)]
+    seeded = _resolve(conn, scope)
+    results = run_rules(conn, [r for r in RULES if seeded.tables & set(r.tables)], seeded)
     for res in results:
         others = res.violations - res.seeded_violations
         if others:
