@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,9 @@ from terp_seed.loading import ChunkCheckFn, Row
 from terp_seed.schema import metadata
 
 FitFn = Callable[[Any], bool]
+AllFitFn = Callable[[list[Any]], bool]
+"""Given a column's non-NULL values of a chunk: True when every one of them certainly fits.
+False means "look value by value" (the per-value test then finds and names the first misfit)."""
 TIMESTAMP_MIN = dt.datetime(1970, 1, 1, 0, 0, 1)
 TIMESTAMP_MAX = dt.datetime(2038, 1, 19, 3, 14, 7)
 TEXT_BYTES = {"TINYTEXT": 255, "TEXT": 65_535, "MEDIUMTEXT": 16_777_215}
@@ -41,6 +45,7 @@ class ColumnFit:
     fits: FitFn
     nullable: bool
     required: bool  # NOT NULL without a default: a row must give a value
+    fits_all: AllFitFn | None = None  # the whole column of a chunk at once, where possible
 
 
 class TableFit:
@@ -51,11 +56,35 @@ class TableFit:
         self.columns = dict(columns)
 
     def check(self, rows: list[Row]) -> None:
-        """Raise :class:`SeedDataError` at the first value that does not fit."""
+        """Raise :class:`SeedDataError` at the first value that does not fit.
+
+        Column by column first: each column's values of the chunk are tested at once (a
+        maximum length, a set of enum values, the extremes of a range), which is where almost
+        all the time of a good chunk goes. Only a column that this cannot clear is tested value
+        by value, row by row, so the error names the same first misfit either way.
+        """
         if not rows:
             return
         self._check_keys(rows[0])
-        fits = [(key, self.columns[key]) for key in rows[0]]
+        unclear = [key for key in rows[0] if not self._column_fits(self.columns[key], key, rows)]
+        if unclear:
+            self._check_rows(rows, unclear)
+
+    def _column_fits(self, col: ColumnFit, key: str, rows: list[Row]) -> bool:
+        if col.fits_all is None:
+            return False
+        values = list(map(itemgetter(key), rows))
+        if None in values:
+            if not col.nullable:
+                return False
+            values = [v for v in values if v is not None]
+        try:
+            return not values or col.fits_all(values)
+        except (TypeError, ValueError, ArithmeticError):  # mixed or odd values: one by one
+            return False
+
+    def _check_rows(self, rows: list[Row], keys: list[str]) -> None:
+        fits = [(key, self.columns[key]) for key in keys]
         for row in rows:
             for key, col in fits:
                 value = row[key]
@@ -125,6 +154,7 @@ def reflect_table(conn: sa.Connection, table: str) -> TableFit:
             required=not info["nullable"]
             and info.get("default") is None
             and not info.get("autoincrement"),
+            fits_all=describe_all(info["type"], model_type),
         )
     return TableFit(table, fits)
 
@@ -156,6 +186,87 @@ def describe_type(
 
 def _anything(value: object) -> bool:
     return True
+
+
+def describe_all(
+    live: sa.types.TypeEngine[Any], model: sa.types.TypeEngine[Any] | None
+) -> AllFitFn | None:
+    """The whole-column test for a reflected type (same decisions as :func:`describe_type`,
+    only ever clearing a column whose every value the per-value test accepts)."""
+    enum = live if isinstance(live, sa.Enum) else model
+    if isinstance(enum, sa.Enum):
+        values = frozenset(enum.enums)
+
+        def fits(vs: list[Any]) -> bool:
+            distinct = set(vs)
+            return distinct <= values and set(map(type, distinct)) == {str}
+
+        return fits
+    if isinstance(model, sa.JSON) or isinstance(live, sa.JSON):
+        return lambda vs: True
+    if isinstance(live, sa.Boolean):
+        return lambda vs: set(vs) <= {0, 1}
+    if isinstance(live, sa.Integer):
+        return _integers(live)
+    if isinstance(live, sa.Numeric) and not isinstance(live, sa.Float):
+        return _decimals(live)
+    if isinstance(live, sa.DateTime):
+        return _datetimes(live)
+    if isinstance(live, sa.Date):
+        return lambda vs: set(map(type, vs)) <= {dt.date, dt.datetime}
+    if isinstance(live, sa.String):
+        return _strings(live)
+    return lambda vs: True
+
+
+def _integers(live: sa.types.TypeEngine[Any]) -> AllFitFn:
+    kind = type(live).__name__.upper()
+    bits = INT_BITS.get(kind, 64)
+    low = 0 if getattr(live, "unsigned", False) else -(2 ** (bits - 1))
+    high = 2**bits - 1 if low == 0 else 2 ** (bits - 1) - 1
+    return lambda vs: set(map(type, vs)) <= {int, bool} and low <= min(vs) and max(vs) <= high
+
+
+def _decimals(live: sa.types.TypeEngine[Any]) -> AllFitFn | None:
+    precision = getattr(live, "precision", None)
+    scale = getattr(live, "scale", None) or 0
+    if precision is None:
+        return None
+    limit = Decimal(10) ** int(precision - scale)
+    step = Decimal(1).scaleb(-scale)
+
+    def fits(values: list[Any]) -> bool:
+        if not set(map(type, values)) <= {Decimal, int}:
+            return False
+        # quantize is monotonic: the largest magnitude fits when and only when all do (a NaN
+        # or an infinity raises, and the values are then tested one by one)
+        return Decimal(str(max(map(abs, values)))).quantize(step) < limit
+
+    return fits
+
+
+def _datetimes(live: sa.types.TypeEngine[Any]) -> AllFitFn:
+    if not isinstance(live, sa.TIMESTAMP):
+        return lambda vs: set(map(type, vs)) <= {dt.date, dt.datetime}
+
+    def fits(values: list[Any]) -> bool:
+        if set(map(type, values)) != {dt.datetime}:
+            return False
+        # an aware datetime cannot be compared with the naive bounds: TypeError, one by one
+        return bool(min(values) >= TIMESTAMP_MIN and max(values) <= TIMESTAMP_MAX)
+
+    return fits
+
+
+def _strings(live: sa.types.TypeEngine[Any]) -> AllFitFn:
+    length = getattr(live, "length", None)
+    if length is not None:
+        return lambda vs: set(map(type, vs)) == {str} and max(map(len, vs)) <= length
+    limit = TEXT_BYTES.get(type(live).__name__.upper())
+    if limit is None:
+        return lambda vs: True
+    # UTF-8 takes at most 4 bytes a character: short values need no encoding to be measured
+    return lambda vs: set(map(type, vs)) == {str} and max(map(len, vs)) * 4 <= limit
 
 
 def _integer(live: sa.types.TypeEngine[Any]) -> tuple[str, FitFn]:
