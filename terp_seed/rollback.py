@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from terp_seed import ledger as ledger_mod
 from terp_seed.bookkeeping import ledger
 from terp_seed.errors import RollbackRefused, SeedStepFailed
-from terp_seed.ledger import Scope, checksum_expr, seeded_ids
+from terp_seed.ledger import Scope, SeededKeys, checksum_expr
 from terp_seed.schema import TERP_TABLES, metadata, relations
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class RollbackPlan:
     present: dict[str, int]
     blockers: list[Blocker] = field(default_factory=list)
     modified: dict[str, list[int]] = field(default_factory=dict)
+    keys: SeededKeys | None = None  # the scope's keys per table (exact ranges where there are)
 
     @property
     def tables(self) -> list[str]:
@@ -66,19 +67,20 @@ class RollbackPlan:
 
 def plan_rollback(conn: sa.Connection, scope: Scope) -> RollbackPlan:
     """Inspect what rolling back ``scope`` would delete; changes nothing."""
-    counts = ledger_mod.counts(conn, scope)
-    present = {t: _present(conn, scope, t) for t in counts if t in metadata.tables}
-    plan = RollbackPlan(scope, counts, present)
+    keys = ledger_mod.seeded_keys(conn, scope)
+    counts = keys.counts
+    present = {t: _present(conn, keys, t) for t in counts if t in metadata.tables}
+    plan = RollbackPlan(scope, counts, present, keys=keys)
     for rel in relations():
         if not counts.get(rel.parent_table) or rel.child_table not in metadata.tables:
             continue
         plan.blockers.extend(
             _blockers(
-                conn, scope, rel.child_table, rel.child_column, rel.parent_table, rel.parent_column
+                conn, keys, rel.child_table, rel.child_column, rel.parent_table, rel.parent_column
             )
         )
     for table in plan.tables:
-        changed = _modified(conn, scope, table)
+        changed = _modified(conn, keys, table)
         if changed:
             plan.modified[table] = changed
     return plan
@@ -127,23 +129,26 @@ def execute_rollback(
     if before_delete is not None:
         before_delete(plan)
     deleted: dict[str, int] = {}
+    keys = plan.keys or ledger_mod.seeded_keys(conn, plan.scope)
     for table in plan.tables:
         t = metadata.tables[table]
-        ids = seeded_ids(conn, plan.scope, table)
+        mine = keys.keys(table, t.c.id)  # a key range where the ledger proves one
         for col in _self_refs(table):  # break links inside the set before deleting it
-            conn.execute(t.update().where(t.c.id.in_(ids)).values({col: None}))
+            conn.execute(t.update().where(mine, t.c[col].is_not(None)).values({col: None}))
         if truncate and _only_seeded(conn, plan, table):
             # TRUNCATE would commit implicitly on MySQL; an unconditional DELETE stays in the
             # transaction and needs no lookup of the ledger per row.
             n = conn.execute(t.delete()).rowcount
         else:
-            n = conn.execute(t.delete().where(t.c.id.in_(ids))).rowcount
+            n = conn.execute(t.delete().where(mine)).rowcount
         if n != plan.present.get(table, 0):
             raise SeedStepFailed(
                 f"rollback of {plan.scope.describe()}: deleted {n} rows of {table}, expected "
                 f"{plan.present.get(table, 0)}; nothing was changed (transaction rolled back)"
             )
         deleted[table] = n
+    # One DELETE by scope: per-table deletes by key range would each make MariaDB scan the
+    # ledger (measured: 8.6 s against 4.7 s for 860,000 ledger rows).
     ledger_mod.forget(conn, plan.scope)
     return deleted
 
@@ -155,9 +160,9 @@ def _only_seeded(conn: sa.Connection, plan: RollbackPlan, table: str) -> bool:
     return int(total) == plan.present.get(table, 0)
 
 
-def _present(conn: sa.Connection, scope: Scope, table: str) -> int:
+def _present(conn: sa.Connection, keys: SeededKeys, table: str) -> int:
     t = metadata.tables[table]
-    q = sa.select(sa.func.count()).select_from(t).where(t.c.id.in_(seeded_ids(conn, scope, table)))
+    q = sa.select(sa.func.count()).select_from(t).where(keys.keys(table, t.c.id))
     return int(conn.execute(q).scalar_one())
 
 
@@ -166,35 +171,38 @@ def _self_refs(table: str) -> list[str]:
 
 
 def _blockers(
-    conn: sa.Connection, scope: Scope, child: str, column: str, parent: str, parent_col: str
+    conn: sa.Connection, keys: SeededKeys, child: str, column: str, parent: str, parent_col: str
 ) -> list[Blocker]:
     c, p = metadata.tables[child], metadata.tables[parent]
-    seeded_parent = seeded_ids(conn, scope, parent)
     target: sa.ColumnElement[bool]
     if parent_col == "id":
-        target = c.c[column].in_(seeded_parent)
+        target = keys.keys(parent, c.c[column])
     else:
-        names = sa.select(p.c[parent_col]).where(p.c.id.in_(seeded_parent))
+        mine = p.alias("mine")
+        names = sa.select(mine.c[parent_col]).where(keys.keys(parent, mine.c.id))
         # a name another (unseeded) parent row also carries still resolves after rollback
-        kept = sa.select(p.c[parent_col]).where(p.c.id.not_in(seeded_ids(conn, scope, parent)))
+        other = p.alias("other")
+        kept = sa.select(other.c[parent_col]).where(
+            other.c[parent_col].is_not(None), ~keys.keys(parent, other.c.id)
+        )
         target = sa.and_(c.c[column].in_(names), c.c[column].not_in(kept))
-    q = (
-        sa.select(c.c.id)
-        .where(target, c.c.id.not_in(seeded_ids(conn, scope, child)))
-        .order_by(c.c.id)
-        .limit(SAMPLE * 5)
-    )
+    # No ORDER BY: the database may then answer from the index on the reference column alone
+    # (it holds the key too) instead of walking the child table in key order, which after a
+    # large rollback means reading every deleted-but-not-yet-purged row. The sample is sorted
+    # here; when there are more than it holds, which ones are listed is the database's choice.
+    q = sa.select(c.c.id).where(target, ~keys.keys(child, c.c.id)).limit(SAMPLE * 5)
     ref = f"{parent}.{parent_col}"
-    return [Blocker(child, int(i), column, ref) for (i,) in conn.execute(q)]
+    return [Blocker(child, i, column, ref) for i in sorted(int(k) for (k,) in conn.execute(q))]
 
 
-def _modified(conn: sa.Connection, scope: Scope, table: str) -> list[int]:
+def _modified(conn: sa.Connection, keys: SeededKeys, table: str) -> list[int]:
     t = metadata.tables[table]
     q = (
         sa.select(t.c.id)
         .join(ledger, sa.and_(ledger.c.table_name == table, ledger.c.row_pk == t.c.id))
         .where(
-            scope.where(),
+            keys.scope.where(),
+            keys.keys(table, t.c.id),
             ledger.c.checksum.is_not(None),
             ledger.c.checksum != checksum_expr(conn, t),
         )
