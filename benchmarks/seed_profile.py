@@ -1,0 +1,118 @@
+"""Where a seed's (or a rollback's) time goes: one Alembic run in this process, with timers.
+
+    .venv/bin/python benchmarks/seed_profile.py [--preset xl] [--server URL] [--slow 0.4]
+
+Creates the database ``terp_bench_profile`` with TERP's schema, runs
+``alembic -n seed -x size=PRESET upgrade head`` with a timer around the integrity rules after
+each revision (``check_seeded``) and around the before-insert chunk check, then
+``alembic -n seed downgrade base``; prints wall times, those totals, and every statement slower
+than ``--slow`` seconds (``LOAD DATA`` and ledger inserts left out), then drops the database.
+Figures, not assertions: the chunk check runs on the generating thread, overlapped with the
+loader's worker, so its total is CPU time spent, not wall time added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+import dataset_bench as db  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+DATABASE = "terp_bench_profile"
+QUIET = ("LOAD DATA", "INSERT INTO terp_seed_ledger")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="xl")
+    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
+    parser.add_argument("--slow", type=float, default=0.4)
+    args = parser.parse_args(argv)
+    url = db.fresh_database(args.server, DATABASE)
+    os.environ["TERP_DATABASE_URL"] = url
+    totals, slow = _instrument(args.slow)
+    try:
+        alembic = ["-c", str(ROOT / "alembic.ini"), "-n", "seed"]
+        for label, command in (
+            (f"seed {args.preset}", [*alembic, "-x", f"size={args.preset}", "upgrade", "head"]),
+            ("rollback (downgrade base)", [*alembic, "downgrade", "base"]),
+        ):
+            for key in totals:
+                totals[key] = 0.0
+            slow.clear()
+            started = time.perf_counter()
+            _alembic(command)
+            wall = time.perf_counter() - started
+            print(f"\n{label}: {wall:.1f} s wall")
+            for key, seconds in totals.items():
+                if seconds:
+                    print(f"  {key}: {seconds:.1f} s")
+            for seconds, statement in slow:
+                print(f"  {seconds:5.2f} s  {statement}")
+    finally:
+        db.drop_database(args.server, DATABASE)
+    return 0
+
+
+def _alembic(argv: list[str]) -> None:
+    from alembic.config import main as alembic_main
+
+    alembic_main(argv)
+
+
+def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, str]]]:
+    import terp_seed.runtime.env as env
+    import terp_seed.runtime.steps as steps
+
+    totals = {"integrity rules after each step (check_seeded)": 0.0, "chunk check": 0.0}
+    slow: list[tuple[float, str]] = []
+    check_seeded, live_chunk_check = steps.check_seeded, env.live_chunk_check
+
+    def timed_check_seeded(conn: Any, scope: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return check_seeded(conn, scope)
+        finally:
+            seconds = time.perf_counter() - started
+            totals["integrity rules after each step (check_seeded)"] += seconds
+            print(f"  check_seeded {scope.describe()}: {seconds:.2f} s")
+
+    def timed_live_chunk_check(conn: Any) -> Any:
+        check = live_chunk_check(conn)
+
+        def timed(table: str, rows: list[Any]) -> None:
+            started = time.perf_counter()
+            try:
+                check(table, rows)
+            finally:
+                totals["chunk check"] += time.perf_counter() - started
+
+        return timed
+
+    steps.check_seeded = timed_check_seeded  # type: ignore[assignment]
+    env.live_chunk_check = timed_live_chunk_check  # type: ignore[assignment]
+
+    def before(conn: Any, _cursor: Any, _stmt: Any, _params: Any, _ctx: Any, _many: Any) -> None:
+        conn.info["terp_bench_started"] = time.perf_counter()
+
+    def after(conn: Any, _cursor: Any, stmt: str, _params: Any, _ctx: Any, _many: Any) -> None:
+        seconds = time.perf_counter() - conn.info.pop("terp_bench_started", time.perf_counter())
+        text = " ".join(stmt.split())
+        if seconds >= threshold and not text.startswith(QUIET):
+            slow.append((seconds, text[:160]))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", before)
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", after)
+    return totals, slow
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
