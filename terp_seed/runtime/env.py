@@ -10,9 +10,8 @@ no lock, no gate. Offline (``--sql``): the revisions render their SQL, no databa
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from alembic.runtime.environment import EnvironmentContext
@@ -33,7 +32,6 @@ from terp_seed.database import (
     describe_db_error,
     is_connection_lost,
     make_engine,
-    operational_cause,
     redact,
     resolve_url,
 )
@@ -43,13 +41,7 @@ from terp_seed.runtime.keys import release
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
-from terp_seed.runtime.session import (
-    RETRY_ATTEMPTS,
-    failure_detail,
-    is_retryable,
-    note_retry,
-    prime_identity,
-)
+from terp_seed.runtime.session import failure_detail, prime_identity, with_retries
 from terp_seed.runtime.summary import print_summary
 from terp_seed.validation import live_chunk_check
 
@@ -155,33 +147,29 @@ def _migrate(
     steps: _Steps,
     held: HeldLock,
 ) -> None:
-    """Run the pending revisions; a revision rolled back by a deadlock runs again."""
-    attempt = 1
-    while True:
-        try:
-            if run.options.dry_run:
-                _dry_run(context, conn, run, version_table, steps, held)
-            else:
-                if conn.in_transaction():
-                    # Alembic would take an open transaction (begun by a read after a
-                    # failed attempt) for the caller's and never commit a revision: the
-                    # run would exit 0 having written nothing.
-                    conn.rollback()
-                _configure(context, conn, run, version_table, steps, held)
-                with context.begin_transaction():
-                    context.run_migrations(run=run)
-            break
-        except Exception as raised:
-            exc = operational_cause(raised, engine)
-            if is_retryable(exc) and attempt < RETRY_ATTEMPTS:
-                # InnoDB rolled the revision back whole; the ones before it stay committed
-                time.sleep(note_retry(engine, run, exc, attempt))
-                attempt += 1
-                continue
-            _record_failure(engine, run, exc)
-            if isinstance(exc, sa.exc.DBAPIError):
-                raise SeedStepFailed(_db_failure(run, exc, engine, attempt)) from raised
-            raise
+    """Run the pending revisions; a revision rolled back by a deadlock runs again (the ones
+    before it stay committed)."""
+
+    def attempt() -> None:
+        if run.options.dry_run:
+            _dry_run(context, conn, run, version_table, steps, held)
+            return
+        if conn.in_transaction():
+            # Alembic would take an open transaction (begun by a read after a failed
+            # attempt) for the caller's and never commit a revision: the run would exit 0
+            # having written nothing.
+            conn.rollback()
+        _configure(context, conn, run, version_table, steps, held)
+        with context.begin_transaction():
+            context.run_migrations(run=run)
+
+    def failed(raised: Exception, exc: Exception, attempts: int) -> NoReturn:
+        _record_failure(engine, run, exc)
+        if isinstance(exc, sa.exc.DBAPIError):
+            raise SeedStepFailed(_db_failure(run, exc, engine, attempts)) from raised
+        raise raised
+
+    with_retries(engine, run, attempt, failed)
 
 
 class _Steps:

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Collection, Iterator
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import sqlalchemy as sa
 from alembic.config import Config
@@ -134,26 +134,46 @@ def run_locked(
     in a deadlock is rolled back and ``body`` runs again (at most :data:`RETRY_ATTEMPTS`
     times in all). Returns the run and what ``body`` returned."""
     with _gated(options, url, config, tables) as (engine, run, conn, held):
-        attempt = 1
-        while True:
+
+        def attempt() -> T:
             first = len(run.results)
             if conn.in_transaction():  # a read after the failed attempt began one
                 conn.rollback()
-            try:
-                with conn.begin() as trans:
-                    value = body(run)
-                    _finish(conn, run, trans, first, held)
-                return run, value
-            except Exception as raised:
-                exc = operational_cause(raised, engine)
-                if is_retryable(exc) and attempt < RETRY_ATTEMPTS:
-                    time.sleep(note_retry(engine, run, exc, attempt))
-                    attempt += 1
-                    continue
-                failure = _failed(engine, run, exc, attempt)
-                if failure is raised:
-                    raise
-                raise failure from raised
+            with conn.begin() as trans:
+                value = body(run)
+                _finish(conn, run, trans, first, held)
+            return value
+
+        def failed(raised: Exception, exc: Exception, attempts: int) -> NoReturn:
+            failure = _failed(engine, run, exc, attempts)
+            if failure is raised:
+                raise raised
+            raise failure from raised
+
+        return run, with_retries(engine, run, attempt, failed)
+
+
+def with_retries(
+    engine: Engine,
+    run: SeedRun,
+    attempt: Callable[[], T],
+    failed: Callable[[Exception, Exception, int], NoReturn],
+) -> T:
+    """Return ``attempt()``; an attempt that ends in a deadlock (InnoDB rolled its transaction
+    back whole) is logged, audited ``retried`` and made again, at most :data:`RETRY_ATTEMPTS`
+    times in all. Any other failure, or the last one, goes to ``failed(raised, cause,
+    attempts)``, which raises."""
+    attempts = 1
+    while True:
+        try:
+            return attempt()
+        except Exception as raised:
+            exc = operational_cause(raised, engine)
+            if is_retryable(exc) and attempts < RETRY_ATTEMPTS:
+                time.sleep(note_retry(engine, run, exc, attempts))
+                attempts += 1
+                continue
+            failed(raised, exc, attempts)
 
 
 @contextlib.contextmanager
