@@ -151,7 +151,7 @@ def _run_together(
     keys: list[list[int]] = [[] for _ in group]
     try:
         query = build()
-        for row in conn.execute(query.order_by(query.selected_columns[0])):
+        for row in conn.execute(_streamed(query)):
             for i, check in enumerate(checks):
                 if check(row):
                     keys[i].append(int(row[0]))
@@ -162,6 +162,13 @@ def _run_together(
         return
     for rule, mine in zip(group, keys, strict=True):
         found[rule.name] = mine
+
+
+def _streamed(query: sa.Select[Any]) -> sa.Select[Any]:
+    """``query`` by key, its rows streamed from the server (an unbuffered cursor): a rule that
+    checks every new row in Python (an order's ``items`` against its lines) then holds one
+    batch of them in memory, not all of them."""
+    return query.order_by(query.selected_columns[0]).execution_options(stream_results=True)
 
 
 def _resolve(conn: sa.Connection, scope: Scope) -> Seeded:
@@ -184,7 +191,7 @@ def _keys_of(conn: sa.Connection, rule: Rule, seeded: Seeded | None) -> list[int
         query = rule.query(seeded)
         return [
             int(row[0])
-            for row in conn.execute(query.order_by(query.selected_columns[0]))
+            for row in conn.execute(_streamed(query))
             if rule.check is None or rule.check(row)
         ]
     except sa.exc.DBAPIError as exc:
