@@ -34,11 +34,22 @@ def backup_dir() -> Path:
     return Path(os.environ.get(BACKUP_DIR_ENV, "backups"))
 
 
+def _new_path(directory: Path, run_id: str) -> Path:
+    """``<run id>.jsonl``, or ``<run id>-2.jsonl`` ... when the run already wrote one (a
+    downgrade of several revisions, or a step retried after a deadlock)."""
+    path = directory / f"{run_id}.jsonl"
+    n = 1
+    while path.exists():
+        n += 1
+        path = directory / f"{run_id}-{n}.jsonl"
+    return path
+
+
 def write_backup(conn: sa.Connection, run: SeedRun, scope: Scope) -> str:
     """Write every row in ``scope`` (with its ledger entry) to a new backup file."""
     directory = backup_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{run.run_id}.jsonl"
+    path = _new_path(directory, run.run_id)
     counts = ledger.counts(conn, scope)
     header = {
         "format": FORMAT,

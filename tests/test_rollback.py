@@ -156,6 +156,15 @@ def test_backup_rollback_restore_round_trip(mysql_url: str, engine_for, tmp_path
         == 0
     )
     assert table_counts(engine)["orders"] == 0
+    # a downgrade of two revisions outside dev backs up twice in one run: two files
+    two = run_alembic(
+        mysql_url, "-n", "seed", "-x", "env=staging", "-x", f"confirm={db}", "downgrade", "0003"
+    )
+    assert two.code == 0, two.err[-2000:]
+    counts = table_counts(engine)
+    assert counts["batches"] == 0 and counts["products"] == 0 and counts["clients"] > 0
+    names = sorted(p.name for p in (tmp_path / "backups").glob("*.jsonl"))
+    assert len(names) == 4 and sum(n.endswith("-2.jsonl") for n in names) == 1, names
 
 
 def test_rows_changed_since_seeding(mysql_url: str, engine_for) -> None:
