@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from terp_seed.errors import TerpSeedError
 from terp_seed.factories.base import IdAllocator
 from terp_seed.runtime.keys import KeyBlock, release, reserve
+from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.testing.plugin import run_alembic, schema_at_head, table_counts
 
 SEED = ("-n", "seed", "-x", "size=small")
@@ -46,17 +47,55 @@ def test_block_is_after_every_key_and_the_application_continues_past_it(
     engine = engine_for(mysql_url)
     with engine.begin() as conn:
         taken = [_app_client(conn, n) for n in range(3)]
-    with engine.connect() as conn:
-        blocks = reserve(conn, {"clients": 50})
-        conn.rollback()
-    block = blocks["clients"]
-    assert block.first == max(taken) + 1 and block.size >= 50
+    with seed_lock(engine, 5) as held:
+        with engine.connect() as conn:
+            blocks = reserve(conn, {"clients": 50})
+            conn.rollback()
+        block = blocks["clients"]
+        assert block.first == max(taken) + 1 and block.size >= 50
+        with engine.begin() as conn:
+            assert _auto_increment(conn, "clients") == block.end
+            during = _app_client(conn, 3)  # the application, while the seed would be running
+        assert during == block.end
+        release(engine, held, {None: blocks})
     with engine.begin() as conn:
-        during = _app_client(conn, 3)  # the application, while the seed would be running
-    assert during >= block.end
-    release(engine, ["clients"])
+        assert _auto_increment(conn, "clients") == during + 1  # the application's, untouched
+
+
+def test_unused_keys_are_given_back_only_while_the_lock_is_held(
+    mysql_url: str, engine_for: EngineFor
+) -> None:
+    schema_at_head(mysql_url)
+    engine = engine_for(mysql_url)
     with engine.begin() as conn:
-        assert _auto_increment(conn, "clients") == during + 1  # back to MAX(id) + 1
+        first = _app_client(conn, 0)
+    with seed_lock(engine, 5) as held:
+        with engine.connect() as conn:
+            blocks = reserve(conn, {"clients": 50})
+            conn.rollback()
+        release(engine, HeldLock(held.name, (held.session or 0) + 1000), {None: blocks})
+        with engine.connect() as conn:  # not ours: another run may hold the lock now
+            assert _auto_increment(conn, "clients") == blocks["clients"].end
+        release(engine, held, {None: blocks})
+    with engine.begin() as conn:
+        assert _auto_increment(conn, "clients") == first + 1
+
+
+def test_a_block_never_starts_below_the_counter(mysql_url: str, engine_for: EngineFor) -> None:
+    """Keys the database handed out once (here to rows the application deleted) are not
+    handed out again, by the seed or, after it, by the application."""
+    schema_at_head(mysql_url)
+    engine = engine_for(mysql_url)
+    assert run_alembic(mysql_url, *SEED, "upgrade", "0002_staff_users").code == 0
+    with engine.begin() as conn:
+        gone = [_app_client(conn, n) for n in range(5)]
+        conn.execute(sa.text("DELETE FROM clients"))
+    result = run_alembic(mysql_url, *SEED, "upgrade", "0003_clients_suppliers")
+    assert result.code == 0, result.err[-2000:]
+    with engine.begin() as conn:
+        low, high = conn.execute(sa.text("SELECT MIN(id), MAX(id) FROM clients")).one()
+        assert low == max(gone) + 1
+        assert _auto_increment(conn, "clients") == high + 1
 
 
 def test_allocator_stays_inside_its_block() -> None:
@@ -85,16 +124,21 @@ def test_seed_rows_are_in_their_block_and_the_counter_follows_them(
         assert _app_client(conn, 1) == seeded[1] + 1
 
 
-def test_dry_run_reserves_nothing(mysql_url: str, engine_for: EngineFor) -> None:
+def test_dry_run_reserves_nothing_and_lowers_no_counter(
+    mysql_url: str, engine_for: EngineFor
+) -> None:
     schema_at_head(mysql_url)
     engine = engine_for(mysql_url)
     assert run_alembic(mysql_url, *SEED, "upgrade", "0002_staff_users").code == 0
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        _app_client(conn, 0)
+        conn.execute(sa.text("DELETE FROM clients"))  # the counter is now past MAX(id) + 1
         before = _auto_increment(conn, "clients")
     dry = run_alembic(mysql_url, *SEED, "-x", "dry_run=1", "upgrade", "head")
     assert dry.code == 0, dry.err[-2000:]
+    assert "reserved primary keys" not in dry.err
     with engine.connect() as conn:
-        assert _auto_increment(conn, "clients") == before
+        assert _auto_increment(conn, "clients") >= before
         assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0
 
 

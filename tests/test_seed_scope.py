@@ -146,3 +146,22 @@ def test_unique_rule_needs_no_query_while_its_unique_index_stands(small: sa.Conn
 
     assert {"order_number"} <= _unique_indexed(small, "orders", {})
     assert "client_id" not in _unique_indexed(small, "orders", {})  # indexed, not unique
+
+
+def test_unique_rule_runs_no_query_while_its_index_stands(small: sa.Connection) -> None:
+    from terp_seed.validation.rules import RULES
+    from terp_seed.validation.runner import run_rules
+
+    rule = next(r for r in RULES if r.name == "unique:orders.order_number")
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    sa.event.listen(small, "before_cursor_execute", record)
+    try:
+        (result,) = run_rules(small, [rule], None)
+    finally:
+        sa.event.remove(small, "before_cursor_execute", record)
+    assert not result.failed
+    assert not [s for s in sent if "order_number" in s and "HAVING" in s.upper()], sent

@@ -134,7 +134,7 @@ def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -
         try:
             _migrate(context, engine, conn, run, version_table, steps, held)
         finally:
-            release(engine, run.keyed_tables)  # under the lock: never another run's keys
+            release(engine, held, run.key_blocks)
     print_summary(run)
 
 

@@ -11,24 +11,27 @@ the table's AUTO_INCREMENT past a block of keys for its rows (``ALTER TABLE ... 
 = n``, instant on InnoDB). The ALTER waits for every open transaction on the table (metadata
 lock), so when it returns every key below ``n`` that anyone was given is committed and
 visible: the block is what lies between the largest of them and ``n``. The application's
-inserts from then on get keys from ``n`` up. After the run, under the seed lock, the counter
-is set back to ``MAX(id) + 1``, so the application's next key follows the seeded rows (after a
-dry run too: its explicit keys moved the counter although they were rolled back).
+inserts from then on get keys from ``n`` up. A block never starts below the counter, so no key
+the database handed out before is handed out again. After the run, while it still holds the
+seed lock, the unused rest of each block is given back (:func:`release`).
 
-MySQL/MariaDB only: SQLite serialises writers, and a dry run reserves nothing (it writes
-nothing). Without the ALTER privilege the seed falls back to ``MAX(id) + 1`` with a warning.
+MySQL/MariaDB only: SQLite serialises writers, and a dry run reserves nothing and runs no
+DDL (its rolled-back inserts move AUTO_INCREMENT past the keys they used, as any rolled-back
+insert does). Without the ALTER privilege the seed falls back to ``MAX(id) + 1`` with a
+warning.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from terp_seed.database import db_error_code, is_mysql, lock_wait_timeout
 from terp_seed.errors import TerpSeedError
+from terp_seed.runtime.lock import HeldLock
 from terp_seed.schema import metadata
 
 log = logging.getLogger(__name__)
@@ -48,10 +51,12 @@ DEFAULT_WAIT = 60
 
 @dataclass
 class KeyBlock:
-    """Keys ``first`` up to (not including) ``end``, reserved for one table."""
+    """Keys ``first`` up to (not including) ``end``, reserved for one table whose
+    AUTO_INCREMENT was ``before`` until the reservation raised it to ``end``."""
 
     first: int
     end: int
+    before: int = 1
 
     @property
     def size(self) -> int:
@@ -102,8 +107,11 @@ def _reserve_one(side: sa.Connection, table: str, need: int) -> KeyBlock | None:
     t = metadata.tables[table]
     quoted = side.dialect.identifier_preparer.quote(table)
     for _ in range(ATTEMPTS):
+        # Never below the counter: a key the database handed out once (to a row since deleted,
+        # or to a rolled-back insert) is not handed out again.
+        before = _counter(side, table)
         top = int(side.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
-        end = top + 1 + need + RACE_ROOM
+        end = max(before, top + 1) + need + RACE_ROOM
         try:
             side.execute(sa.text(f"ALTER TABLE {quoted} AUTO_INCREMENT = {end}"))
         except sa.exc.DBAPIError as exc:
@@ -111,14 +119,26 @@ def _reserve_one(side: sa.Connection, table: str, need: int) -> KeyBlock | None:
             return None
         # Every key below ``end`` handed out before the ALTER is committed now.
         below = side.execute(sa.select(sa.func.max(t.c.id)).where(t.c.id < end)).scalar()
-        first = int(below or 0) + 1
+        first = max(before, int(below or 0) + 1)
         if end - first >= need:
-            return KeyBlock(first, end)
+            return KeyBlock(first, end, before)
     raise TerpSeedError(
         f"could not reserve {need:,} primary keys on {table}: other sessions kept inserting "
         f"into the block {ATTEMPTS} times over; nothing was written. Re-run when the table is "
         "quieter"
     )
+
+
+def _counter(side: sa.Connection, table: str) -> int:
+    """The table's AUTO_INCREMENT: the next key the database hands out."""
+    value = side.execute(
+        sa.text(
+            "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"
+        ),
+        {"t": table},
+    ).scalar()
+    return int(value or 1)
 
 
 def _refused(exc: sa.exc.DBAPIError, table: str) -> None:
@@ -142,25 +162,55 @@ def _refused(exc: sa.exc.DBAPIError, table: str) -> None:
     raise exc
 
 
-def release(engine: sa.Engine, tables: Iterable[str]) -> None:
-    """After the run: set each table's AUTO_INCREMENT back to ``MAX(id) + 1``.
+def release(
+    engine: sa.Engine, held: HeldLock, reserved: Mapping[str | None, Mapping[str, KeyBlock]]
+) -> None:
+    """After the run: give back the unused rest of each table's block.
 
-    Tidying only (the unused rest of a block would otherwise be a gap before the
-    application's next key): a table that stays busy is left as it is, with a log line.
+    A table whose AUTO_INCREMENT is still where the reservation put it gets ``MAX(id) + 1``,
+    never less than it was before the run (a seed that failed leaves it where it was). A table
+    the application has inserted into since is left as it is (its counter is already past the
+    block). Only while this run still holds the seed lock: once the lock is lost another run
+    may have reserved keys of its own. Tidying only: a table that stays busy is skipped with a
+    log line.
     """
-    names = sorted(set(tables))
-    if not names:
+    spans: dict[str, tuple[int, int]] = {}  # table -> (counter before the run, last block's end)
+    for blocks in reserved.values():
+        for table, block in blocks.items():
+            spans[table] = (spans.get(table, (block.before, 0))[0], block.end)
+    if not spans:
         return
-    try:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as side:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as side:
+        try:
+            held.check(side)
             side.execute(sa.text("SET SESSION lock_wait_timeout = 1"))
-            for table in names:
-                quoted = side.dialect.identifier_preparer.quote(table)
-                side.execute(sa.text(f"ALTER TABLE {quoted} AUTO_INCREMENT = 1"))
-    except sa.exc.DBAPIError as exc:
-        log.warning(
-            "left AUTO_INCREMENT of %s past the reserved keys (%s): harmless, the application's "
-            "next keys only skip the unused ones",
-            ", ".join(names),
-            str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__,
-        )
+        except (TerpSeedError, sa.exc.DBAPIError) as exc:
+            log.warning("left AUTO_INCREMENT past the reserved keys: %s", _reason(exc))
+            return
+        for table, (before, end) in sorted(spans.items()):
+            try:
+                _give_back(side, table, before, end)
+            except sa.exc.DBAPIError as exc:
+                log.warning(
+                    "left AUTO_INCREMENT of %s past the reserved keys (%s): harmless, the "
+                    "application's next keys only skip the unused ones",
+                    table,
+                    _reason(exc),
+                    extra={"table": table},
+                )
+
+
+def _give_back(side: sa.Connection, table: str, before: int, end: int) -> None:
+    if _counter(side, table) != end:
+        return  # keys past the block were handed out since: nothing to give back
+    t = metadata.tables[table]
+    top = int(side.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
+    target = max(before, top + 1)
+    if target < end:  # InnoDB never sets it below MAX(id) + 1, whatever committed meanwhile
+        quoted = side.dialect.identifier_preparer.quote(table)
+        side.execute(sa.text(f"ALTER TABLE {quoted} AUTO_INCREMENT = {target}"))
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).splitlines()[0] if str(orig or exc) else type(exc).__name__

@@ -66,7 +66,6 @@ class SeedRun:
     chunk_check: ChunkCheckFn | None = None
     _confirmed: bool = False
     _current_user: str | None = None
-    keyed_tables: set[str] = field(default_factory=set)  # AUTO_INCREMENT to set back
     key_blocks: dict[str | None, dict[str, KeyBlock]] = field(default_factory=dict)  # by revision
     _gen: Gen | None = None
 

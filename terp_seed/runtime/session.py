@@ -200,7 +200,7 @@ def _gated(
         try:
             yield engine, run, conn, held
         finally:
-            release(engine, run.keyed_tables)  # under the lock: never another run's keys
+            release(engine, held, run.key_blocks)
 
 
 def _finish(

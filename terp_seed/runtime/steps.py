@@ -97,12 +97,7 @@ def reserve_keys(
     back unused, and nobody else takes keys below the raised AUTO_INCREMENT. (Reserving again
     would wait for the competing transaction, which may still be open.)
     """
-    if run.connection is None or not is_mysql(run.connection):
-        return {}
-    # Inserting explicit keys moves AUTO_INCREMENT even when rolled back (a dry run): each of
-    # these tables gets it set back to MAX(id) + 1 after the run.
-    run.keyed_tables.update(rows)
-    if run.options.dry_run:
+    if run.connection is None or run.options.dry_run or not is_mysql(run.connection):
         return {}  # a dry run reserves nothing: it writes nothing
     wanted = budget(rows)
     kept = run.key_blocks.get(revision, {})

@@ -19,14 +19,28 @@ from terp_seed.bookkeeping import LEDGER_TABLE, ledger
 
 
 def hold_ledger(
-    engine: sa.Engine, table: str, key: int = 1, *, conn: sa.Connection | None = None
+    engine: sa.Engine, table: str, key: int | None = None, *, conn: sa.Connection | None = None
 ) -> sa.Connection:
     """An open transaction (on ``conn``, or a new connection) holding the ledger row
     ``(table, key)``; roll it back or close it to let go.
 
-    The seed's keys start after the table's maximum, so ``key=1`` holds the first chunk a
-    revision writes into an empty table. terp-seed's own tables must exist (``terp-seed init``).
+    ``key`` defaults to the first key the seed's next block in ``table`` will start at: the
+    table's AUTO_INCREMENT, or ``MAX(id) + 1`` if larger (:mod:`terp_seed.runtime.keys`).
+    terp-seed's own tables must exist (``terp-seed init``).
     """
+    if key is None:  # read on a connection of its own: the hold must not keep ``table`` open
+        with engine.connect() as probe:
+            key = int(
+                probe.execute(
+                    sa.text(
+                        "SELECT GREATEST(COALESCE(MAX(t.AUTO_INCREMENT), 1), "
+                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM `{table}`)) "
+                        "FROM information_schema.TABLES t "
+                        "WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = :t"
+                    ),
+                    {"t": table},
+                ).scalar_one()
+            )
     conn = conn if conn is not None else engine.connect()
     conn.execute(
         ledger.insert().values(run_id="test-hold", revision=None, table_name=table, row_pk=key)
