@@ -204,3 +204,13 @@ def test_without_alter_privilege_the_seed_warns_and_keeps_max_plus_one(
     with engine.connect() as conn:
         first, count = conn.execute(sa.text("SELECT MIN(id), COUNT(*) FROM clients")).one()
     assert first == 1 and count > 0
+
+
+def test_giving_back_keys_without_a_server_logs_and_returns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gone = sa.create_engine(
+        "mysql+pymysql://root@127.0.0.1:1/terp", connect_args={"connect_timeout": 2}
+    )
+    release(gone, HeldLock("terp_seed:terp", 1), {None: {"clients": KeyBlock(1, 10)}})
+    assert "left AUTO_INCREMENT past the reserved keys" in caplog.text
