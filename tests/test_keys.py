@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from terp_seed.errors import TerpSeedError
 from terp_seed.factories.base import IdAllocator
-from terp_seed.runtime.keys import KeyBlock, release, reserve
+from terp_seed.runtime.keys import KeyBlock, auto_increment, release, reserve
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.testing.plugin import run_alembic, schema_at_head, table_counts
 
@@ -26,18 +26,6 @@ def _app_client(conn: sa.Connection, n: int) -> int:
         {"c": f"APP{n:05d}", "n": f"App client {n}"},
     )
     return int(conn.execute(sa.text("SELECT LAST_INSERT_ID()")).scalar_one())
-
-
-def _auto_increment(conn: sa.Connection, table: str) -> int:
-    return int(
-        conn.execute(
-            sa.text(
-                "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
-                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"
-            ),
-            {"t": table},
-        ).scalar_one()
-    )
 
 
 def test_block_is_after_every_key_and_the_application_continues_past_it(
@@ -54,12 +42,12 @@ def test_block_is_after_every_key_and_the_application_continues_past_it(
         block = blocks["clients"]
         assert block.first == max(taken) + 1 and block.size >= 50
         with engine.begin() as conn:
-            assert _auto_increment(conn, "clients") == block.end
+            assert auto_increment(conn, "clients") == block.end
             during = _app_client(conn, 3)  # the application, while the seed would be running
         assert during == block.end
         release(engine, held, {None: blocks})
     with engine.begin() as conn:
-        assert _auto_increment(conn, "clients") == during + 1  # the application's, untouched
+        assert auto_increment(conn, "clients") == during + 1  # the application's, untouched
 
 
 def test_unused_keys_are_given_back_only_while_the_lock_is_held(
@@ -75,10 +63,10 @@ def test_unused_keys_are_given_back_only_while_the_lock_is_held(
             conn.rollback()
         release(engine, HeldLock(held.name, (held.session or 0) + 1000), {None: blocks})
         with engine.connect() as conn:  # not ours: another run may hold the lock now
-            assert _auto_increment(conn, "clients") == blocks["clients"].end
+            assert auto_increment(conn, "clients") == blocks["clients"].end
         release(engine, held, {None: blocks})
     with engine.begin() as conn:
-        assert _auto_increment(conn, "clients") == first + 1
+        assert auto_increment(conn, "clients") == first + 1
 
 
 def test_a_block_never_starts_below_the_counter(mysql_url: str, engine_for: EngineFor) -> None:
@@ -95,7 +83,7 @@ def test_a_block_never_starts_below_the_counter(mysql_url: str, engine_for: Engi
     with engine.begin() as conn:
         low, high = conn.execute(sa.text("SELECT MIN(id), MAX(id) FROM clients")).one()
         assert low == max(gone) + 1
-        assert _auto_increment(conn, "clients") == high + 1
+        assert auto_increment(conn, "clients") == high + 1
 
 
 def test_allocator_stays_inside_its_block() -> None:
@@ -120,7 +108,7 @@ def test_seed_rows_are_in_their_block_and_the_counter_follows_them(
             sa.text("SELECT MIN(id), MAX(id), COUNT(*) FROM clients WHERE id <> :a"), {"a": app}
         ).one()
         assert seeded[0] == app + 1 and seeded[1] - seeded[0] + 1 == seeded[2]  # one run of keys
-        assert _auto_increment(conn, "clients") == seeded[1] + 1  # released after the run
+        assert auto_increment(conn, "clients") == seeded[1] + 1  # released after the run
         assert _app_client(conn, 1) == seeded[1] + 1
 
 
@@ -133,12 +121,12 @@ def test_dry_run_reserves_nothing_and_lowers_no_counter(
     with engine.begin() as conn:
         _app_client(conn, 0)
         conn.execute(sa.text("DELETE FROM clients"))  # the counter is now past MAX(id) + 1
-        before = _auto_increment(conn, "clients")
+        before = auto_increment(conn, "clients")
     dry = run_alembic(mysql_url, *SEED, "-x", "dry_run=1", "upgrade", "head")
     assert dry.code == 0, dry.err[-2000:]
     assert "reserved primary keys" not in dry.err
     with engine.connect() as conn:
-        assert _auto_increment(conn, "clients") >= before
+        assert auto_increment(conn, "clients") >= before
         assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0
 
 

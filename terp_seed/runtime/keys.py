@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from terp_seed.database import db_error_code, is_mysql, lock_wait_timeout
+from terp_seed.database import ER_LOCK_WAIT_TIMEOUT, db_error_code, is_mysql, lock_wait_timeout
 from terp_seed.errors import TerpSeedError
 from terp_seed.runtime.lock import HeldLock
 from terp_seed.schema import metadata
@@ -37,7 +37,6 @@ from terp_seed.schema import metadata
 log = logging.getLogger(__name__)
 
 ER_TABLEACCESS_DENIED = 1142
-ER_LOCK_WAIT_TIMEOUT = 1205
 SPARE_KEYS = 1000
 """Keys reserved on top of twice the rows a step is expected to write."""
 ATTEMPTS = 5
@@ -109,7 +108,7 @@ def _reserve_one(side: sa.Connection, table: str, need: int) -> KeyBlock | None:
     for _ in range(ATTEMPTS):
         # Never below the counter: a key the database handed out once (to a row since deleted,
         # or to a rolled-back insert) is not handed out again.
-        before = _counter(side, table)
+        before = auto_increment(side, table)
         top = int(side.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
         end = max(before, top + 1) + need + RACE_ROOM
         try:
@@ -129,9 +128,9 @@ def _reserve_one(side: sa.Connection, table: str, need: int) -> KeyBlock | None:
     )
 
 
-def _counter(side: sa.Connection, table: str) -> int:
-    """The table's AUTO_INCREMENT: the next key the database hands out."""
-    value = side.execute(
+def auto_increment(conn: sa.Connection, table: str) -> int:
+    """The table's AUTO_INCREMENT: the next key the database hands out (MySQL/MariaDB)."""
+    value = conn.execute(
         sa.text(
             "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
             "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"
@@ -206,7 +205,7 @@ def release(
 
 
 def _give_back(side: sa.Connection, table: str, before: int, end: int) -> None:
-    if _counter(side, table) != end:
+    if auto_increment(side, table) != end:
         return  # keys past the block were handed out since: nothing to give back
     t = metadata.tables[table]
     top = int(side.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)

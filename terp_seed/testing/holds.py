@@ -16,6 +16,8 @@ import time
 import sqlalchemy as sa
 
 from terp_seed.bookkeeping import LEDGER_TABLE, ledger
+from terp_seed.runtime.keys import auto_increment
+from terp_seed.schema import metadata
 
 
 def hold_ledger(
@@ -30,17 +32,8 @@ def hold_ledger(
     """
     if key is None:  # read on a connection of its own: the hold must not keep ``table`` open
         with engine.connect() as probe:
-            key = int(
-                probe.execute(
-                    sa.text(
-                        "SELECT GREATEST(COALESCE(MAX(t.AUTO_INCREMENT), 1), "
-                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM `{table}`)) "
-                        "FROM information_schema.TABLES t "
-                        "WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = :t"
-                    ),
-                    {"t": table},
-                ).scalar_one()
-            )
+            top = probe.execute(sa.select(sa.func.max(metadata.tables[table].c.id))).scalar()
+            key = max(auto_increment(probe, table), int(top or 0) + 1)
     conn = conn if conn is not None else engine.connect()
     conn.execute(
         ledger.insert().values(run_id="test-hold", revision=None, table_name=table, row_pk=key)
