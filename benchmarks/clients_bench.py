@@ -23,11 +23,12 @@ from terp_seed.bookkeeping import ensure_bookkeeping
 from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
 from terp_seed.factories.parties import clients
 from terp_seed.ledger import Scope
+from terp_seed.runtime.keys import KeyBlock, budget, reserve
 from terp_seed.load_data import TableEncoder
 from terp_seed.loading import Loader
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
-from terp_seed.validation import check_seeded, live_chunk_check
+from terp_seed.validation import ChunkFindings, check_seeded, live_chunk_check
 
 SEED = 42
 CLIENTS = metadata.tables["clients"]
@@ -56,9 +57,11 @@ class Timing:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def client_rows(count: int, conn: sa.Connection | None = None) -> Iterator[dict[str, Any]]:
+def client_rows(
+    count: int, conn: sa.Connection | None = None, blocks: dict[str, KeyBlock] | None = None
+) -> Iterator[dict[str, Any]]:
     """The clients factory's rows for ``count`` clients (supplier profiles left out)."""
-    gen = Gen(SEED, parse_size(str(count)), IdAllocator(conn), Parents(conn))
+    gen = Gen(SEED, parse_size(str(count)), IdAllocator(conn, blocks), Parents(conn))
     for table, row in clients(gen, count):
         if table == "clients":
             yield with_timestamps(table, row)
@@ -151,6 +154,9 @@ def terp_seed_end_to_end(
     with engine.connect() as conn:
         ensure_bookkeeping(conn)
         started = time.perf_counter()
+        # as a seed step does: its keys reserved first (runtime/keys.py)
+        blocks = reserve(conn, budget({"clients": count, "supplier_profiles": count}))
+        chunks = ChunkFindings() if validate else None
         with conn.begin():
             loader = Loader(
                 conn.execute,
@@ -158,11 +164,13 @@ def terp_seed_end_to_end(
                 run_id="bench",
                 revision=None,
                 check=live_chunk_check(conn) if validate else None,
+                verify=chunks,
                 overlap=overlap,
             )
-            written = loader.load(("clients", row) for row in client_rows(count, conn))
+            rows = client_rows(count, conn, blocks)
+            written = loader.load(("clients", row) for row in rows)
             if validate:
-                check_seeded(conn, Scope(run_id="bench"))
+                check_seeded(conn, Scope(run_id="bench"), chunks)
         seconds = time.perf_counter() - started
     assert written == {"clients": count}, written
     return Timing(count, seconds)

@@ -144,12 +144,13 @@ def _child(variant: str, argv: list[str]) -> None:
 
     if variant.startswith("no-validation"):
         env.live_chunk_check = lambda conn: None  # type: ignore[assignment,return-value]
-        steps.check_seeded = lambda conn, scope: []  # type: ignore[assignment]
+        steps.check_seeded = lambda conn, scope, chunks=None: []  # type: ignore[assignment]
+        steps.ChunkFindings = lambda: None  # type: ignore[assignment,misc,return-value]
     if variant.endswith("no-ledger"):
         import terp_seed.loading as loading
 
         loading.ledger.record_range = (  # type: ignore[assignment]
-            lambda conn, run_id, revision, table, first, last: last - first + 1
+            lambda conn, run_id, revision, table, first, last, checksums=None: last - first + 1
         )
     main(argv)
 

@@ -76,10 +76,10 @@ def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, s
     slow: list[tuple[float, str]] = []
     check_seeded, live_chunk_check = steps.check_seeded, env.live_chunk_check
 
-    def timed_check_seeded(conn: Any, scope: Any) -> Any:
+    def timed_check_seeded(conn: Any, scope: Any, chunks: Any = None) -> Any:
         started = time.perf_counter()
         try:
-            return check_seeded(conn, scope)
+            return check_seeded(conn, scope, chunks)
         finally:
             seconds = time.perf_counter() - started
             totals["integrity rules after each step (check_seeded)"] += seconds

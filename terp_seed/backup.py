@@ -65,10 +65,7 @@ def write_backup(conn: sa.Connection, run: SeedRun, scope: Scope) -> str:
             t = metadata.tables[table]
             q = (
                 sa.select(t, ledger_table.c.run_id, ledger_table.c.revision)
-                .join(
-                    ledger_table,
-                    sa.and_(ledger_table.c.table_name == table, ledger_table.c.row_pk == t.c.id),
-                )
+                .join(ledger_table, ledger.covers(table, t.c.id))
                 .where(scope.where())
                 .order_by(t.c.id)
             )

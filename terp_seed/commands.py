@@ -18,7 +18,7 @@ from terp_seed.runtime.lock import current_holder, lock_name, seed_lock
 from terp_seed.runtime.run import SeedRun, StepResult
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata
-from terp_seed.validation import check_seeded
+from terp_seed.validation import ChunkFindings, check_seeded
 
 
 def status(args: argparse.Namespace) -> int:
@@ -78,7 +78,9 @@ def status(args: argparse.Namespace) -> int:
 def ledger_counts(conn: sa.Connection) -> dict[str, int]:
     from terp_seed.bookkeeping import ledger as table
 
-    rows = conn.execute(sa.select(table.c.table_name, sa.func.count()).group_by(table.c.table_name))
+    rows = conn.execute(
+        sa.select(table.c.table_name, sa.func.sum(ledger.span_size())).group_by(table.c.table_name)
+    )
     return {str(t): int(n) for t, n in rows}
 
 
@@ -126,8 +128,9 @@ def seed(args: argparse.Namespace) -> int:
             tables = _with_parents(probe, args.table)
         steps = [Step(t, _count(args, t, options)) for t in tables]
         result = run.begin_step(None, "seed")
-        result.rows = load_steps(run, None, steps)
-        check_seeded(run.connection, Scope(run_id=run.run_id))
+        chunks = ChunkFindings()
+        result.rows = load_steps(run, None, steps, chunks)
+        check_seeded(run.connection, Scope(run_id=run.run_id), chunks)
         result.outcome = "dry-run" if options.dry_run else "applied"
         return result
 

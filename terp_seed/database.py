@@ -107,9 +107,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.create_function("terp_seed_md5", -1, _md5_of, deterministic=True)
 
 
-def _md5_of(*values: object) -> str:
+def _md5_of(*values: object) -> bytes:
+    """SQLite's stand-in for MySQL's checksum (:func:`terp_seed.ledger.checksum_expr`)."""
     parts = ["\\N" if v is None else str(v) for v in values]
-    return hashlib.md5("\x1f".join(parts).encode()).hexdigest()
+    return hashlib.md5("\x1f".join(parts).encode()).digest()
 
 
 def connect(engine: Engine) -> Connection:

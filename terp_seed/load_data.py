@@ -3,7 +3,8 @@
 The text uses the server's default escaping (``FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'
 LINES TERMINATED BY '\\n'``): NULL is ``\\N``; a backslash, tab, newline, carriage return or NUL
 inside a value is written as ``\\\\``, ``\\t``, ``\\n``, ``\\r``, ``\\0``; booleans are ``1``/``0``,
-JSON is serialised as SQLAlchemy would, decimals, dates and times as their ``str()``.
+JSON is serialised as SQLAlchemy would, dates and times as their ``str()``, decimals with their
+column's scale (as the server stores and shows them).
 
 Encoding is the loader's hot path, so each table gets an encoder compiled for its columns that
 formats a row with one f-string and escapes nothing. Whether escaping was needed is then proved
@@ -19,12 +20,14 @@ warning, and any difference between rows sent and rows inserted, fails the load.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,7 +82,34 @@ def _kind(column: sa.Column[Any]) -> str:
         return "int"
     if isinstance(kind, sa.Date | sa.DateTime | sa.Time):
         return "time"
+    if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
+        return f"decimal{kind.scale or 0}"
     return "plain"
+
+
+@functools.cache
+def decimal_text(scale: int) -> Callable[[object], str]:
+    """``text(value)``: a number as the server stores it in a column of this scale (45000 and
+    ``Decimal('45000')`` as ``45000.00``), so the text sent is the text the server gives back;
+    a value with more digits than the scale is left as it is (the server refuses it)."""
+    step = Decimal(1).scaleb(-scale)
+    width = scale + 1  # the point and the digits after it
+
+    def text(value: object) -> str:
+        shown = str(value)
+        point = shown.find(".")
+        plain = "E" not in shown and shown[0] != "-"
+        if plain and (len(shown) - point == width if scale else point < 0):
+            return shown
+        try:
+            exact = Decimal(value).quantize(step)  # type: ignore[arg-type]
+        except (ArithmeticError, TypeError, ValueError):
+            return shown
+        if exact != value:
+            return shown
+        return str(abs(exact) if exact == 0 else exact)  # the server has no -0.00
+
+    return text
 
 
 def format_value(kind: str, value: object) -> str:
@@ -90,26 +120,38 @@ def format_value(kind: str, value: object) -> str:
         return escape(value if isinstance(value, JsonText) else json.dumps(value))
     if kind == "bool" or isinstance(value, bool):
         return "1" if value else "0"
+    if kind.startswith("decimal"):
+        return escape(decimal_text(int(kind[7:]))(value))
     return escape(str(value))
 
 
 class TableEncoder:
     """Turns rows of one table (always the same keys) into ``LOAD DATA`` text."""
 
-    def __init__(self, table: sa.Table, columns: Sequence[str]) -> None:
+    def __init__(
+        self, table: sa.Table, columns: Sequence[str], constants: dict[str, str] | None = None
+    ) -> None:
+        """``columns``: the columns sent, in order; ``constants``: those of them that the rows
+        do not hold, with the text sent for every row (a column's constant default, already
+        in ``LOAD DATA`` form: plain text without special characters, or ``\\N``)."""
         self.table = table
         self.columns = tuple(columns)
+        self.constants = dict(constants or {})
         self.kinds = tuple(_kind(table.c[c]) for c in self.columns)
+        self._constant_nulls = sum(1 for v in self.constants.values() if v == NULL)
         self._fast = self._compile()
+        self.clean = False  # whether the last chunk encoded needed no escaping
 
     def encode(self, rows: list[Row]) -> bytes:
         """The rows as UTF-8 text, one line per row."""
         try:
             lines, nulls = self._fast(rows)
             text = "".join(lines)
+            nulls += self._constant_nulls * len(rows)
         except (TypeError, ValueError):  # a value of another type than its column's
             text, nulls = "", -1
-        if not self._clean(text, len(rows), nulls):
+        self.clean = self._clean(text, len(rows), nulls)
+        if not self.clean:
             text = "".join(self._safe_line(row) for row in rows)
         try:
             return text.encode("utf-8")
@@ -129,15 +171,28 @@ class TableEncoder:
         )
 
     def _safe_line(self, row: Row) -> str:
-        values = (format_value(k, row[c]) for c, k in zip(self.columns, self.kinds, strict=True))
+        constants = self.constants
+        values = (
+            constants[c] if c in constants else format_value(k, row[c])
+            for c, k in zip(self.columns, self.kinds, strict=True)
+        )
         return "\t".join(values) + "\n"
 
     def _compile(self) -> Encoder:
         """Build ``encode(rows) -> (lines, NULL count)`` specialised to these columns."""
         names = [f"v{i}" for i in range(len(self.columns))]
         fields = []
-        for name, kind in zip(names, self.kinds, strict=True):
+        constants: dict[str, str] = {}
+        helpers: dict[str, Callable[[object], str]] = {}
+        for name, kind, column in zip(names, self.kinds, self.columns, strict=True):
+            if column in self.constants:
+                constants[f"_{name}"] = self.constants[column]
+                fields.append(f"{{_{name}}}")
+                continue
+            if kind.startswith("decimal"):
+                helpers[f"_{kind}"] = decimal_text(int(kind[7:]))
             value = {
+                kind: f"_{kind}({name})" if kind.startswith("decimal") else None,
                 "int": f"f'{{{name}:d}}'",  # an int or bool; anything else takes the safe path
                 "bool": f"(1 if {name} else 0)",
                 "json": f"_json({name})",
@@ -145,7 +200,8 @@ class TableEncoder:
             }.get(kind)
             # !s: str() is three times cheaper than format() for a Decimal
             fields.append(f"{{_NULL if {name} is None else {value or name + '!s'}}}")
-        unpack = f"{', '.join(names)}{',' if len(names) == 1 else ''} = values"
+        read = [n for n, c in zip(names, self.columns, strict=True) if c not in self.constants]
+        unpack = f"{', '.join(read)}{',' if len(read) == 1 else ''} = values"
         line = "\\t".join(fields)
         source = (
             "def encode(rows):\n"
@@ -161,7 +217,9 @@ class TableEncoder:
         )
         times: dict[object, str] = {}
         namespace: dict[str, Any] = {
-            "_get": _getter(self.columns),
+            "_get": _getter(tuple(c for c in self.columns if c not in self.constants)),
+            **constants,
+            **helpers,
             "_NULL": NULL,
             "_json": _json_cache(),
             "_times": times,

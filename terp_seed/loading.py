@@ -3,8 +3,10 @@
 It takes a stream of ``(table, row)`` pairs, buffers rows per table, and flushes them in chunks,
 parents before children. A chunk goes in as a multi-row INSERT (SQLite, and small chunks on
 MySQL) or, on MySQL/MariaDB, by ``LOAD DATA LOCAL INFILE`` (:mod:`terp_seed.load_data`). After
-each chunk its rows are recorded in the provenance ledger with one ``INSERT ... SELECT`` in the
-same transaction. Offline (``--sql``) it renders the same statements as SQL text instead.
+each chunk its rows are recorded in the provenance ledger, in the same transaction: one ledger
+row per run of consecutive keys, with the rows' checksums computed from the text sent when the
+chunk went in by ``LOAD DATA`` (:mod:`terp_seed.text_checksums`), by the server otherwise.
+Offline (``--sql``) it renders the same statements as SQL text instead.
 
 On MySQL the database work of a chunk (insert and ledger) runs on a worker thread while the
 caller generates the next chunk, so generation and loading overlap. Only one chunk is in flight;
@@ -32,6 +34,14 @@ from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import SeedDataError
 from terp_seed.load_data import TableEncoder, load_data, plain_json
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.text_checksums import (
+    Layout,
+    constant_defaults,
+    digests,
+    first_mismatch,
+    layout,
+    mismatched_column,
+)
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -49,6 +59,14 @@ class ProgressFn(Protocol):
     def __call__(self, table: str, rows: int) -> None: ...
 
 
+class ChunkVerifier(Protocol):
+    """Checks rows just written (on the worker, in the step's transaction)."""
+
+    def check(self, conn: sa.Connection, table: str, first: int, last: int) -> None: ...
+
+    def skip(self, table: str) -> None: ...
+
+
 class ChunkCheckFn(Protocol):
     """Called with each chunk before it is sent; raises to stop the step."""
 
@@ -64,6 +82,7 @@ class _Chunk:
     ids: list[int]
     rows: list[Row] | None = None
     payload: bytes | None = None
+    checksums: bytes | None = None  # computed from ``payload``, in key order
 
 
 class Loader:
@@ -81,7 +100,13 @@ class Loader:
         check: ChunkCheckFn | None = None,
         bulk_rows: int = BULK_MIN_ROWS,
         overlap: bool = True,
+        text_checksums: bool = True,
+        verify: ChunkVerifier | None = None,
     ) -> None:
+        """``text_checksums``: compute the ledger checksums of bulk-loaded chunks from the text
+        sent (rows from factories); false leaves them all to the server (rows from a file,
+        whose text need not be the values' stored form). ``verify``: run over each chunk once
+        written (a chunk of scattered keys is only reported to it)."""
         self._execute = execute
         self._conn = conn  # None offline: statements are rendered, not run
         self._mysql = conn is not None and conn.dialect.name in ("mysql", "mariadb")
@@ -92,8 +117,13 @@ class Loader:
         self._overlap = overlap
         self._progress = progress
         self._check = check
+        self._verify = verify
         self._buffers: dict[str, list[Row]] = {}
         self._encoders: dict[tuple[str, tuple[str, ...]], TableEncoder] = {}
+        self._text_sums = text_checksums
+        self._layouts: dict[tuple[str, tuple[str, ...]], Layout | None] = {}
+        self._defaults: dict[str, dict[str, str | None]] = {}
+        self._server_sums: set[str] = set()  # tables whose text checksums proved wrong
         self._pending: Future[list[tuple[str, int]]] | None = None
         self.counts: dict[str, int] = {}
 
@@ -130,14 +160,36 @@ class Loader:
             self._check(table, rows)
         columns = tuple(keys)
         ids = [r["id"] for r in rows]
-        if self._mysql and len(rows) >= self._bulk_rows:  # the dicts can go: memory stays flat
+        if not (self._mysql and len(rows) >= self._bulk_rows):
+            return _Chunk(table, columns, ids, rows=rows)
+        # LOAD DATA: the dicts can go, memory stays flat
+        plan = self._layout(table, columns)
+        if plan is None:
             return _Chunk(table, columns, ids, payload=self._encoder(table, columns).encode(rows))
-        return _Chunk(table, columns, ids, rows=rows)
+        encoder = self._encoder(table, plan.columns, plan.constants)
+        payload = encoder.encode(rows)
+        sums = None
+        if encoder.clean and ids == list(range(ids[0], ids[0] + len(ids))):
+            sums = digests(payload, plan.tail)
+        return _Chunk(table, plan.columns, ids, payload=payload, checksums=sums)
 
-    def _encoder(self, table: str, columns: tuple[str, ...]) -> TableEncoder:
+    def _layout(self, table: str, columns: tuple[str, ...]) -> Layout | None:
+        """How to send ``table``'s rows so their lines give their checksums, or ``None``."""
+        if not self._text_sums or table in self._server_sums or self._conn is None:
+            return None
+        key = (table, columns)
+        if key not in self._layouts:
+            if table not in self._defaults:
+                self._defaults[table] = constant_defaults(self._conn, table)
+            self._layouts[key] = layout(metadata.tables[table], columns, self._defaults[table])
+        return self._layouts[key]
+
+    def _encoder(
+        self, table: str, columns: tuple[str, ...], constants: dict[str, str] | None = None
+    ) -> TableEncoder:
         key = (table, columns)
         if key not in self._encoders:
-            self._encoders[key] = TableEncoder(metadata.tables[table], columns)
+            self._encoders[key] = TableEncoder(metadata.tables[table], columns, constants)
         return self._encoders[key]
 
     def _write(self, chunks: list[_Chunk]) -> list[tuple[str, int]]:
@@ -159,7 +211,12 @@ class Loader:
         elif chunk.rows is not None:
             conn.execute(t.insert(), plain_json(t, chunk.rows))
         first, last = min(ids), max(ids)
-        if last - first + 1 == len(ids):  # ids of inserted rows are distinct: exactly the range
+        if chunk.checksums is not None:
+            recorded = ledger.record_range(
+                conn, self._run_id, self._revision, chunk.table, first, last, chunk.checksums
+            )
+            self._confirm(conn, t, chunk)
+        elif last - first + 1 == len(ids):  # ids of inserted rows are distinct: the range
             recorded = ledger.record_range(
                 conn, self._run_id, self._revision, chunk.table, first, last
             )
@@ -170,6 +227,36 @@ class Loader:
                 f"ledger for {chunk.table} recorded {recorded} of {len(ids)} rows "
                 f"(ids {first}..{last}); the step was rolled back"
             )
+        if self._verify is not None:
+            if last - first + 1 == len(ids):
+                self._verify.check(conn, chunk.table, first, last)
+            else:
+                self._verify.skip(chunk.table)
+
+    def _confirm(self, conn: sa.Connection, t: sa.Table, chunk: _Chunk) -> None:
+        """Have the server confirm a sample of the chunk's checksums; on a mismatch, name the
+        column, let the server compute them (this chunk's and the table's from now on)."""
+        assert chunk.checksums is not None and chunk.payload is not None
+        first = chunk.ids[0]
+        key = first_mismatch(conn, t, first, chunk.checksums)
+        if key is None:
+            return
+        line = chunk.payload.split(b"\n")[key - first]
+        why = mismatched_column(conn, t, key, line, chunk.columns)
+        log.warning(
+            "ledger checksums of %s computed from the text sent differ from the stored rows "
+            "(%s); the server computes them for this table from now on",
+            t.name,
+            why,
+            extra={"table": t.name},
+        )
+        self._server_sums.add(t.name)
+        _found, sums = ledger.range_checksums(conn, t, first, chunk.ids[-1])
+        conn.execute(
+            ledger_table.update()
+            .where(ledger_table.c.table_name == t.name, ledger_table.c.first_pk == first)
+            .values(checksums=sums)
+        )
 
     def _render(self, chunk: _Chunk) -> None:
         """Offline: the INSERT and the ledger rows as SQL text (JSON rendered as text)."""
@@ -198,10 +285,11 @@ class Loader:
                         "run_id": self._run_id,
                         "revision": self._revision,
                         "table_name": chunk.table,
-                        "row_pk": r["id"],
-                        "checksum": None,
+                        "first_pk": first,
+                        "last_pk": last,
+                        "checksums": None,
                     }
-                    for r in rows
+                    for first, last in ledger.spans_of(r["id"] for r in rows)
                 ]
             )
         )

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from terp_seed import ledger as ledger_mod
 from terp_seed.bookkeeping import ledger
 from terp_seed.errors import RollbackRefused, SeedStepFailed
-from terp_seed.ledger import Scope, SeededKeys, checksum_expr
+from terp_seed.ledger import DIGEST, Scope, SeededKeys, checksum_expr
 from terp_seed.schema import TERP_TABLES, metadata, relations
 
 log = logging.getLogger(__name__)
@@ -196,16 +196,37 @@ def _blockers(
 
 
 def _modified(conn: sa.Connection, keys: SeededKeys, table: str) -> list[int]:
+    """Seeded rows of ``table`` whose checksum is not the one recorded when they were seeded.
+
+    Per ledger range the server computes the checksums of the rows as they are now, packed in
+    key order like the ledger's, and Python compares the two (one comparison when nothing
+    changed). A range with rows gone is compared row by row. (Comparing each row with its 16
+    bytes of the ledger's packed checksums in SQL made the server read the range's checksums
+    again for every row: 40 s for 580,000 order lines.)
+    """
     t = metadata.tables[table]
-    q = (
-        sa.select(t.c.id)
-        .join(ledger, sa.and_(ledger.c.table_name == table, ledger.c.row_pk == t.c.id))
-        .where(
-            keys.scope.where(),
-            keys.keys(table, t.c.id),
-            ledger.c.checksum.is_not(None),
-            ledger.c.checksum != checksum_expr(conn, t),
-        )
-        .order_by(t.c.id)
+    ranges = conn.execute(
+        sa.select(ledger.c.first_pk, ledger.c.last_pk, ledger.c.checksums)
+        .where(keys.scope.where(), ledger.c.table_name == table, ledger.c.checksums.is_not(None))
+        .order_by(ledger.c.first_pk)
     )
-    return [int(i) for (i,) in conn.execute(q)]
+    changed: list[int] = []
+    for first, last, then in ranges:
+        then = bytes(then)
+        found, now = ledger_mod.range_checksums(conn, t, int(first), int(last))
+        if found == int(last) - int(first) + 1:
+            if now != then:
+                changed.extend(
+                    int(first) + i
+                    for i in range(found)
+                    if now[i * DIGEST : (i + 1) * DIGEST] != then[i * DIGEST : (i + 1) * DIGEST]
+                )
+            continue
+        rows = conn.execute(
+            sa.select(t.c.id, checksum_expr(conn, t)).where(t.c.id.between(first, last))
+        )
+        for key, digest in rows:
+            at = (int(key) - int(first)) * DIGEST
+            if bytes(digest) != then[at : at + DIGEST]:
+                changed.append(int(key))
+    return sorted(changed)

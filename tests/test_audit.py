@@ -48,7 +48,8 @@ def ledger_per_revision(engine: sa.Engine) -> dict[str, dict[str, int]]:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
-                "SELECT revision, table_name, COUNT(*) FROM terp_seed_ledger "
+                "SELECT revision, table_name, COALESCE(SUM(last_pk - first_pk + 1), 0) "
+                "FROM terp_seed_ledger "
                 "GROUP BY revision, table_name"
             )
         )

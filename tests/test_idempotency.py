@@ -73,7 +73,10 @@ def test_existing_reference_rows_are_kept_and_not_claimed(mysql_url: str, engine
         assert conn.execute(sa.text("SELECT COUNT(*) FROM strains")).scalar() == 78
         assert conn.execute(sa.text("SELECT COUNT(*) FROM grades")).scalar() == 3
         seeded = conn.execute(
-            sa.text("SELECT COUNT(*) FROM terp_seed_ledger WHERE table_name = 'strains'")
+            sa.text(
+                "SELECT COALESCE(SUM(last_pk - first_pk + 1), 0) "
+                "FROM terp_seed_ledger WHERE table_name = 'strains'"
+            )
         ).scalar()
     assert seeded == 77
     assert run_alembic(mysql_url, "-n", "seed", "downgrade", "base").code == 0

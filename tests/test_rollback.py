@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from terp_seed.testing.holds import hold_ledger, waiting_on_ledger
 from terp_seed.testing.plugin import (
+    ledger_entries,
     run_alembic,
     run_cli,
     schema_at_head,
@@ -31,8 +32,9 @@ def _app_rows(conn: sa.Connection) -> dict[str, list[tuple[object, ...]]]:
     out = {}
     for table in ("users", "clients", "orders", "batches", "products", "categories"):
         q = sa.text(
-            f"SELECT * FROM `{table}` WHERE id NOT IN "
-            f"(SELECT row_pk FROM terp_seed_ledger WHERE table_name = '{table}') ORDER BY id"
+            f"SELECT * FROM `{table}` t WHERE NOT EXISTS (SELECT 1 FROM terp_seed_ledger l "
+            f"WHERE l.table_name = '{table}' AND t.id BETWEEN l.first_pk AND l.last_pk) "
+            "ORDER BY id"
         )
         out[table] = [tuple(r) for r in conn.execute(q)]
     return out
@@ -48,10 +50,10 @@ def test_refuses_to_orphan_then_removes_only_seeded_rows(mysql_url: str, engine_
         conn.execute(sa.text("INSERT INTO users (openId, name) VALUES ('app-user', 'App User')"))
         app_user = conn.execute(sa.text("SELECT LAST_INSERT_ID()")).scalar_one()
         seeded_client = conn.execute(
-            sa.text("SELECT row_pk FROM terp_seed_ledger WHERE table_name='clients' LIMIT 1")
+            sa.text("SELECT first_pk FROM terp_seed_ledger WHERE table_name='clients' LIMIT 1")
         ).scalar_one()
         seeded_product = conn.execute(
-            sa.text("SELECT row_pk FROM terp_seed_ledger WHERE table_name='products' LIMIT 1")
+            sa.text("SELECT first_pk FROM terp_seed_ledger WHERE table_name='products' LIMIT 1")
         ).scalar_one()
         conn.execute(
             sa.text(
@@ -85,7 +87,10 @@ def test_refuses_to_orphan_then_removes_only_seeded_rows(mysql_url: str, engine_
         assert version == "0004_catalogue"  # 0006 and 0005 rolled back, 0004 refused
         assert (
             conn.execute(
-                sa.text("SELECT COUNT(*) FROM terp_seed_ledger WHERE revision='0004_catalogue'")
+                sa.text(
+                    "SELECT COALESCE(SUM(last_pk - first_pk + 1), 0) "
+                    "FROM terp_seed_ledger WHERE revision='0004_catalogue'"
+                )
             ).scalar()
             > 0
         )
@@ -99,7 +104,12 @@ def test_refuses_to_orphan_then_removes_only_seeded_rows(mysql_url: str, engine_
     assert done.code == 0, done.err[-2000:]
     with engine.connect() as conn:
         assert _app_rows(conn) == before
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM terp_seed_ledger")).scalar() == 0
+        assert (
+            conn.execute(
+                sa.text("SELECT COALESCE(SUM(last_pk - first_pk + 1), 0) FROM terp_seed_ledger")
+            ).scalar()
+            == 0
+        )
         assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 1
 
 
@@ -112,14 +122,7 @@ def test_backup_rollback_restore_round_trip(mysql_url: str, engine_for, tmp_path
     def state() -> dict[str, object]:
         sums = table_checksums(engine)
         with engine.connect() as conn:
-            sums["terp_seed_ledger"] = sorted(
-                conn.execute(
-                    sa.text(
-                        "SELECT run_id, revision, table_name, row_pk, checksum "
-                        "FROM terp_seed_ledger"
-                    )
-                ).all()
-            )
+            sums["terp_seed_ledger"] = ledger_entries(conn)  # restored as ranges of its own
         sums.pop("terp_seed_audit")
         return sums
 
@@ -217,7 +220,10 @@ def test_failure_in_fourth_revision_leaves_first_three(mysql_url: str, engine_fo
             assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0
         assert (
             conn.execute(
-                sa.text("SELECT COUNT(*) FROM terp_seed_ledger WHERE revision = '0004_catalogue'")
+                sa.text(
+                    "SELECT COALESCE(SUM(last_pk - first_pk + 1), 0) "
+                    "FROM terp_seed_ledger WHERE revision = '0004_catalogue'"
+                )
             ).scalar()
             == 0
         )
@@ -263,7 +269,10 @@ def _assert_consistent(engine: sa.Engine) -> None:
         for table in ("orders", "order_line_items", "invoices", "payments"):
             assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0
         ledger = conn.execute(
-            sa.text("SELECT COUNT(*) FROM terp_seed_ledger WHERE revision = '0006_sales'")
+            sa.text(
+                "SELECT COALESCE(SUM(last_pk - first_pk + 1), 0) "
+                "FROM terp_seed_ledger WHERE revision = '0006_sales'"
+            )
         ).scalar()
         assert ledger == 0
 

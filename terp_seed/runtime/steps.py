@@ -20,7 +20,7 @@ from terp_seed.rollback import execute_rollback, plan_rollback
 from terp_seed.runtime.keys import KeyBlock, budget, reserve
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
-from terp_seed.validation import check_seeded
+from terp_seed.validation import ChunkFindings, check_seeded
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,19 @@ def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
             )
             log.warning(result.detail, extra={"revision": plan.revision})
             return
-    result.rows = load_steps(run, plan.revision, plan.steps)
-    check_seeded(run.connection, Scope(revision=plan.revision))
+    chunks = ChunkFindings()
+    result.rows = load_steps(run, plan.revision, plan.steps, chunks)
+    check_seeded(run.connection, Scope(revision=plan.revision), chunks)
 
 
-def load_steps(run: SeedRun, revision: str | None, steps: Sequence[Step]) -> dict[str, int]:
-    """Run each step's factory through one loader; return rows inserted per table."""
+def load_steps(
+    run: SeedRun,
+    revision: str | None,
+    steps: Sequence[Step],
+    chunks: ChunkFindings | None = None,
+) -> dict[str, int]:
+    """Run each step's factory through one loader; return rows inserted per table.
+    ``chunks`` collects what the row-local rules find in each chunk written."""
     chosen = run.options.tables
     expected: dict[str, int] = {}
     written: dict[str, int] = {}
@@ -74,6 +81,7 @@ def load_steps(run: SeedRun, revision: str | None, steps: Sequence[Step]) -> dic
         revision=revision,
         progress=Progress(expected),
         check=run.chunk_check,
+        verify=chunks,
     )
     for spec, count in work:
         loader.load(_remembering(gen, spec.fn(gen, count)))
@@ -168,8 +176,6 @@ def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -
 def _render_offline_delete(run: SeedRun, scope: Scope, tables: tuple[str, ...]) -> None:
     for table in [t for t in reversed(TERP_TABLES) if t in tables]:
         t = metadata.tables[table]
-        ids = sa.select(ledger_table.c.row_pk).where(
-            scope.where(), ledger_table.c.table_name == table
-        )
-        run.execute(t.delete().where(t.c.id.in_(ids)))
+        recorded = sa.exists().where(scope.where(), ledger.covers(table, t.c.id))
+        run.execute(t.delete().where(recorded))
     run.execute(ledger_table.delete().where(scope.where()))

@@ -36,7 +36,9 @@ def hold_ledger(
             key = max(auto_increment(probe, table), int(top or 0) + 1)
     conn = conn if conn is not None else engine.connect()
     conn.execute(
-        ledger.insert().values(run_id="test-hold", revision=None, table_name=table, row_pk=key)
+        ledger.insert().values(
+            run_id="test-hold", revision=None, table_name=table, first_pk=key, last_pk=key
+        )
     )
     return conn
 

@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from pytest_mysql import factories
 
+from terp_seed.bookkeeping import LEDGER_TABLE
 from terp_seed.database import make_engine, resolve_url
 
 # One database name per pytest process, so parallel test runs on one server never collide.
@@ -166,13 +167,33 @@ def schema_at_head(url: str) -> None:
 
 
 def table_counts(engine: sa.Engine) -> dict[str, int]:
-    """Rows per table (TERP and bookkeeping tables alike)."""
+    """Rows per table (TERP and bookkeeping tables alike); for the ledger, the rows it records
+    as seeded (the sum of its key ranges), not its own rows."""
     with engine.connect() as conn:
         names = sa.inspect(conn).get_table_names()
-        return {
-            n: int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {_quote(conn, n)}")).scalar_one())
-            for n in names
-        }
+        return {n: _count(conn, n) for n in names}
+
+
+def _count(conn: sa.Connection, name: str) -> int:
+    what = "COUNT(*)"
+    if name == LEDGER_TABLE:
+        what = "COALESCE(SUM(last_pk - first_pk + 1), 0)"
+    return int(conn.execute(sa.text(f"SELECT {what} FROM {_quote(conn, name)}")).scalar_one())
+
+
+def ledger_entries(
+    conn: sa.Connection,
+) -> list[tuple[str, str | None, str, int, bytes | None]]:
+    """Every row the ledger records, one entry each, sorted:
+    ``(run_id, revision, table, key, checksum or None)``."""
+    from terp_seed.bookkeeping import ledger
+
+    out = []
+    for run_id, revision, table, first, last, sums in conn.execute(sa.select(*ledger.c[1:])):
+        for at, key in enumerate(range(int(first), int(last) + 1)):
+            digest = None if sums is None else bytes(sums[at * 16 : at * 16 + 16])
+            out.append((str(run_id), revision, str(table), key, digest))
+    return sorted(out, key=lambda e: (e[2], e[3], e[0]))
 
 
 def table_checksums(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:

@@ -6,12 +6,12 @@ whose first column is the primary key of a row that breaks the rule. With a scop
 only at the rows the scope seeded and at the rows they take part in (the order a seeded line
 belongs to, the invoice a seeded payment pays), so the database does the narrowing.
 
-A seed writes each table's rows of one step as one contiguous block of keys (the key allocator
-hands them out in order), so :func:`resolve` usually finds that the scope's keys of a table are
-exactly ``first..last``; the rules then narrow with ``id BETWEEN first AND last`` (a primary-key
-range scan) instead of a semi-join on the ledger. Exactness is proved, not assumed: the ledger
-holds each (table, key) once, so ``COUNT(*) = MAX - MIN + 1`` means every key in between is the
-scope's. Scattered keys (an ad-hoc run over a few rows, a restore) keep the ledger subquery.
+The ledger records runs of consecutive keys, and a seed writes each table's rows of one step as
+one block of keys (the key allocator hands them out in order), so :func:`resolve` usually finds
+that the scope's keys of a table are exactly ``first..last``; the rules then narrow with
+``id BETWEEN first AND last`` (a primary-key range scan). Scattered keys (an ad-hoc run over a
+few rows, a restore) give a few ranges, named inline, or a join on the ledger when there are
+many.
 
 Row-local rules (a foreign key, an enum value, a sign) are also given as a bare condition
 (:func:`row_condition`) so that the runner can check all of a table's row-local rules in one
@@ -27,18 +27,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.bookkeeping import ledger
 from terp_seed.ledger import Scope, SeededKeys, seeded_keys
 from terp_seed.schema import Relation, metadata
 
 HALF_CENT = Decimal("0.005")
 CENT = Decimal("0.01")
 REACH_LIST_MAX = 1000  # touched parents outside the seeded range listed inline, at most
-
-
-def seeded(scope: Scope, table: str) -> sa.Select[tuple[int]]:
-    """Primary keys of ``table`` that ``scope`` seeded, as a ledger subquery."""
-    return sa.select(ledger.c.row_pk).where(scope.where(), ledger.c.table_name == table)
 
 
 @dataclass
@@ -109,7 +103,7 @@ class Reach:
 def resolve(conn: sa.Connection, scope: Scope) -> Seeded:
     """What ``scope`` seeded, per table: counts, and the exact key range where there is one."""
     found = seeded_keys(conn, scope)
-    return Seeded(scope, found.counts, found.ranges, conn)
+    return Seeded(scope, found.counts, found.ranges, found.spans, conn)
 
 
 QueryFn = Callable[[Seeded | None], sa.Select[Any]]

@@ -10,12 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import ConfigError, TerpSeedError, ValidationFailed
 from terp_seed.jsonlogs import scrub
 from terp_seed.ledger import Scope
 from terp_seed.schema import TERP_TABLES
 from terp_seed.validation import queries as q
+from terp_seed.validation.chunks import ChunkFindings
 from terp_seed.validation.queries import QueryFn, Seeded
 from terp_seed.validation.rules import RULES, RowCheckFn, Rule
 
@@ -91,15 +91,21 @@ def run_rule(conn: sa.Connection, rule: Rule, scope: Scope | None = None) -> Rul
 
 
 def run_rules(
-    conn: sa.Connection, rules: Sequence[Rule], seeded: Seeded | None
+    conn: sa.Connection,
+    rules: Sequence[Rule],
+    seeded: Seeded | None,
+    known: dict[str, list[int]] | None = None,
 ) -> list[RuleResult]:
     """Run ``rules`` set-based: a table's row-local rules in one scan, rules sharing a query
-    (:attr:`Rule.batch`) in one pass, the rest one query each. One result per rule, in order."""
-    found: dict[str, list[int]] = {}
+    (:attr:`Rule.batch`) in one pass, the rest one query each. One result per rule, in order.
+    ``known``: rules whose breaking keys are already known (checked chunk by chunk)."""
+    found: dict[str, list[int]] = dict(known or {})
     row_local: dict[str, list[Rule]] = {}
     batches: dict[QueryFn, list[Rule]] = {}
     unique_indexes: dict[str, set[str]] = {}
     for rule in rules:
+        if rule.name in found:
+            continue
         if rule.unique_column is not None and rule.unique_column in _unique_indexed(
             conn, rule.table, unique_indexes
         ):
@@ -203,29 +209,16 @@ def _result(conn: sa.Connection, rule: Rule, keys: list[int], seeded: Seeded | N
     if seeded is None:
         return RuleResult(rule, len(keys), sample)
     mine = seeded.among(rule.table, keys)
-    if mine is None:
-        try:
-            mine = _seeded_among(conn, seeded.scope, rule.table, keys)
-        except sa.exc.DBAPIError as exc:
-            raise _cannot_run(rule.name, exc) from exc
     return RuleResult(rule, len(keys), sample, len(mine), tuple(mine[:SAMPLE_KEYS]))
 
 
-def _seeded_among(conn: sa.Connection, scope: Scope, table: str, keys: Sequence[int]) -> list[int]:
-    found: list[int] = []
-    for start in range(0, len(keys), 1000):
-        chunk = list(keys[start : start + 1000])
-        rows = conn.execute(
-            sa.select(ledger_table.c.row_pk).where(
-                scope.where(), ledger_table.c.table_name == table, ledger_table.c.row_pk.in_(chunk)
-            )
-        )
-        found.extend(int(pk) for pk in rows.scalars())
-    return sorted(found)
-
-
-def check_seeded(conn: sa.Connection | None, scope: Scope) -> list[RuleResult]:
+def check_seeded(
+    conn: sa.Connection | None, scope: Scope, chunks: ChunkFindings | None = None
+) -> list[RuleResult]:
     """After a seed step, in its transaction: run the rules over the rows ``scope`` seeded.
+
+    ``chunks``: what the loader's chunk-by-chunk checks found (:mod:`.chunks`); the row-local
+    rules of every table they covered are not run again.
 
     Rows the step seeded that break a rule raise :class:`ValidationFailed`, so the step's
     transaction rolls back. Broken rows the step only touched (an existing invoice its payments
@@ -235,7 +228,14 @@ def check_seeded(conn: sa.Connection | None, scope: Scope) -> list[RuleResult]:
     if conn is None:
         return []
     seeded = _resolve(conn, scope)
-    results = run_rules(conn, [r for r in RULES if seeded.tables & set(r.tables)], seeded)
+    rules = [r for r in RULES if seeded.tables & set(r.tables)]
+    known = {}
+    if chunks is not None:
+        try:
+            known = {r.name: chunks.keys(conn, r) for r in rules if chunks.covers(r)}
+        except sa.exc.DBAPIError as exc:
+            raise _cannot_run("(a reference found by the chunk checks)", exc) from exc
+    results = run_rules(conn, rules, seeded, known)
     for res in results:
         others = res.violations - res.seeded_violations
         if others:

@@ -29,7 +29,7 @@ from alembic.script import ScriptDirectory
 from terp_seed.database import make_engine, resolve_url
 from terp_seed.runtime.lock import lock_name
 from terp_seed.schema import TERP_TABLES, metadata, relations
-from terp_seed.testing.plugin import Result, project_root, run_alembic, spawn
+from terp_seed.testing.plugin import Result, ledger_entries, project_root, run_alembic, spawn
 
 AppRows = Mapping[str, Collection[int]]
 RecordProperty = Callable[[str, object], None]  # pytest's record_property fixture
@@ -113,12 +113,7 @@ def assert_consistent(
             names = set(sa.inspect(conn).get_table_names())
             ledger: list[tuple[str | None, str, int]] = []
             if "terp_seed_ledger" in names:
-                ledger = [
-                    (r, str(t), int(pk))
-                    for r, t, pk in conn.execute(
-                        sa.text("SELECT revision, table_name, row_pk FROM terp_seed_ledger")
-                    )
-                ]
+                ledger = [(r, t, pk) for _run, r, t, pk, _sum in ledger_entries(conn)]
             # (b) no row recorded twice, none for a revision that is not applied
             twice = [k for k, n in Counter((t, pk) for _r, t, pk in ledger).items() if n > 1]
             assert not twice, f"ledger records rows twice: {twice[:10]}"

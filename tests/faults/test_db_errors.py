@@ -254,7 +254,10 @@ def test_cli_session_retries_a_deadlock(mysql_url: str, attempt: int, tmp_path: 
     with eng.connect() as conn:
         users = conn.execute(sa.text("SELECT COUNT(*) FROM users")).scalar()
         ledger = conn.execute(
-            sa.text("SELECT run_id, COUNT(*) FROM terp_seed_ledger GROUP BY run_id")
+            sa.text(
+                "SELECT run_id, COALESCE(SUM(last_pk - first_pk + 1), 0) "
+                "FROM terp_seed_ledger GROUP BY run_id"
+            )
         ).all()
         audit = conn.execute(
             sa.text("SELECT direction, outcome FROM terp_seed_audit ORDER BY id")

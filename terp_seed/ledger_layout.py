@@ -1,0 +1,103 @@
+"""Converting a ledger of the first layout (one row per seeded row) to key ranges.
+
+The first layout held ``(run_id, revision, table_name, row_pk, checksum)`` with the checksum as
+32 hex digits. The current one holds a run of consecutive keys per row, with the rows' checksums
+packed in key order (:mod:`terp_seed.ledger`). :func:`~terp_seed.bookkeeping.ensure_bookkeeping`
+renames the old table to ``terp_seed_ledger_v1``, creates the new one, and calls
+:func:`convert_row_ledger`, which copies every old row into ranges (consecutive keys of one run,
+revision and table, with or without a checksum) and then drops the old table. Ranges already
+copied by an interrupted conversion are not copied twice, so running it again is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from terp_seed.bookkeeping import LEDGER_TABLE, OLD_LEDGER_TABLE, ledger
+from terp_seed.ledger import MAX_SPAN
+
+log = logging.getLogger(__name__)
+BATCH = 1000  # ranges inserted per statement
+
+
+def row_ledger_present(conn: sa.Connection) -> bool:
+    """True when ``terp_seed_ledger`` exists in the first layout (it has ``row_pk``)."""
+    inspector = sa.inspect(conn)
+    if LEDGER_TABLE not in inspector.get_table_names():
+        return False
+    return "row_pk" in {c["name"] for c in inspector.get_columns(LEDGER_TABLE)}
+
+
+def convert_row_ledger(conn: sa.Connection) -> int:
+    """Copy ``terp_seed_ledger_v1`` into the range ledger, then drop it; returns ranges added."""
+    old = sa.table(
+        OLD_LEDGER_TABLE,
+        *(sa.column(c) for c in ("run_id", "revision", "table_name", "row_pk", "checksum")),
+    )
+    rows = conn.execute(
+        sa.select(old).order_by(old.c.run_id, old.c.revision, old.c.table_name, old.c.row_pk)
+    ).all()
+    done = {
+        (str(t), int(k)) for t, k in conn.execute(sa.select(ledger.c.table_name, ledger.c.first_pk))
+    }
+    added = 0
+    batch: list[dict[str, Any]] = []
+    for entry in _ranges(rows):
+        if (entry["table_name"], entry["first_pk"]) in done:
+            continue
+        batch.append(entry)
+        if len(batch) >= BATCH:
+            added += conn.execute(ledger.insert(), batch).rowcount
+            batch = []
+    if batch:
+        added += conn.execute(ledger.insert(), batch).rowcount
+    conn.commit()  # one transaction: the copy is whole or absent
+    conn.exec_driver_sql(f"DROP TABLE {OLD_LEDGER_TABLE}")
+    conn.commit()
+    log.warning(
+        "converted the ledger to key ranges: %d row(s) of the first layout became %d range(s)",
+        len(rows),
+        added,
+        extra={"rows": len(rows), "ranges": added},
+    )
+    return added
+
+
+def _ranges(rows: Sequence[Any]) -> Iterator[dict[str, Any]]:
+    """Runs of consecutive keys sharing run, revision, table and whether a checksum is known."""
+    current: dict[str, Any] | None = None
+    sums: list[bytes] = []
+    for run_id, revision, table, key, checksum in rows:
+        group = (run_id, revision, table, checksum is None)
+        if (
+            current is not None
+            and current["_group"] == group
+            and int(key) == current["last_pk"] + 1
+            and int(key) - current["first_pk"] < MAX_SPAN
+        ):
+            current["last_pk"] = int(key)
+        else:
+            if current is not None:
+                yield _finish(current, sums)
+            current = {"_group": group, "first_pk": int(key), "last_pk": int(key)}
+            sums = []
+        if checksum is not None:
+            sums.append(bytes.fromhex(str(checksum)))
+    if current is not None:
+        yield _finish(current, sums)
+
+
+def _finish(current: dict[str, Any], sums: list[bytes]) -> dict[str, Any]:
+    run_id, revision, table, unknown = current["_group"]
+    return {
+        "run_id": run_id,
+        "revision": revision,
+        "table_name": table,
+        "first_pk": current["first_pk"],
+        "last_pk": current["last_pk"],
+        "checksums": None if unknown else b"".join(sums),
+    }

@@ -1,0 +1,102 @@
+"""Row-local integrity rules checked chunk by chunk, right after each chunk is written.
+
+After a step, the rules look again at every row it wrote (:func:`check_seeded`). For a table of
+a million rows that is a second pass over a table larger than the buffer pool, read back from
+disk: 7-8 s for 1,000,000 clients on a 128 MiB pool, against about 1 s while the rows are
+still in memory. So the loader's worker runs a table's row-local rules (:attr:`Rule.condition`:
+a reference, an enum value, a sign) over each chunk it has just written, by key range, and
+keeps the keys that break one. :func:`check_seeded` then takes those keys instead of scanning
+again. A reference may name a row a later chunk writes (a client referred by a client seeded
+after it), so the keys a reference rule found are candidates, looked at again after the step;
+the other row-local rules look at the row alone, which the step does not change again.
+
+A table with a chunk that was not checked this way (keys that are not one range) is scanned
+after the step as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from terp_seed.schema import metadata
+from terp_seed.validation import queries as q
+from terp_seed.validation.rules import RULES, Rule
+
+KEYS_PER_QUERY = 1000
+
+
+@contextmanager
+def _references_by_key(conn: sa.Connection) -> Iterator[None]:
+    """MariaDB turns ``NOT EXISTS (parent with that key)`` into ``NOT IN (every parent key)``
+    (``exists_to_in``), which reads the whole parent table: once for a scan after the step, but
+    per chunk it made each check slower than the last (0.4 s growing to 1.2 s per 20,000 order
+    lines). For a chunk's keys, a lookup of each row's parent by key is what is wanted."""
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+    switch = str(conn.exec_driver_sql("SELECT @@SESSION.optimizer_switch").scalar_one())
+    if "exists_to_in=on" not in switch:
+        yield
+        return
+    conn.exec_driver_sql("SET SESSION optimizer_switch = 'exists_to_in=off'")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SET SESSION optimizer_switch = 'exists_to_in=on'")
+
+
+class ChunkFindings:
+    """The keys each row-local rule found, chunk by chunk, for one loader's rows."""
+
+    def __init__(self, rules: Sequence[Rule] = RULES) -> None:
+        self._rules: dict[str, list[Rule]] = {}
+        for rule in rules:
+            if rule.condition is not None:
+                self._rules.setdefault(rule.table, []).append(rule)
+        self._found: dict[str, list[int]] = {}
+        self._checked: set[str] = set()
+        self._unchecked: set[str] = set()
+
+    def check(self, conn: sa.Connection, table: str, first: int, last: int) -> None:
+        """Run ``table``'s row-local rules over its rows ``first..last`` (one query)."""
+        rules = self._rules.get(table)
+        if not rules:
+            return
+        t = metadata.tables[table]
+        conditions = [r.condition for r in rules if r.condition is not None]
+        query = q.row_tests(table, conditions, None).where(t.c.id.between(first, last))
+        with _references_by_key(conn):
+            for row in conn.execute(query):
+                for i, rule in enumerate(rules):
+                    if row[i + 1]:
+                        self._found.setdefault(rule.name, []).append(int(row[0]))
+        self._checked.add(table)
+
+    def skip(self, table: str) -> None:
+        """A chunk of ``table`` was written without :meth:`check`: scan it after the step."""
+        self._unchecked.add(table)
+
+    def covers(self, rule: Rule) -> bool:
+        """Whether every chunk of the rule's table went through :meth:`check`."""
+        return (
+            rule.condition is not None
+            and rule.table in self._checked
+            and rule.table not in self._unchecked
+        )
+
+    def keys(self, conn: sa.Connection, rule: Rule) -> list[int]:
+        """Keys of the rows that break ``rule`` now: a reference rule's candidates are looked
+        at again (the row it names may have been written by a later chunk)."""
+        found = sorted(self._found.get(rule.name, []))
+        if not found or not rule.name.startswith("fk:"):
+            return found
+        t = metadata.tables[rule.table]
+        still: list[int] = []
+        for start in range(0, len(found), KEYS_PER_QUERY):
+            part = found[start : start + KEYS_PER_QUERY]
+            query = rule.query(None).where(t.c.id.in_(part))
+            still.extend(int(k) for k in conn.execute(query).scalars())
+        return sorted(still)

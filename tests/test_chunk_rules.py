@@ -1,0 +1,96 @@
+"""Row-local integrity rules run over each chunk right after it is written
+(:mod:`terp_seed.validation.chunks`), and the step's check takes their findings: a reference
+to a row a later chunk writes is no violation, a dangling one is, and a table with a chunk of
+scattered keys is scanned after the step as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from terp_seed.bookkeeping import ensure_bookkeeping
+from terp_seed.errors import ValidationFailed
+from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
+from terp_seed.factories.parties import clients
+from terp_seed.ledger import Scope
+from terp_seed.loading import Loader
+from terp_seed.sizes import parse_size
+from terp_seed.testing.plugin import schema_at_head
+from terp_seed.validation import RULES, ChunkFindings, check_seeded
+
+REFERRAL = next(r for r in RULES if r.name == "fk:clients.referred_by_client_id")
+
+
+def _clients(count: int) -> list[tuple[str, dict[str, Any]]]:
+    gen = Gen(seed=9, size=parse_size(str(count)), ids=IdAllocator(None), parents=Parents(None))
+    return [(t, with_timestamps(t, r)) for t, r in clients(gen, count) if t == "clients"]
+
+
+def _load(
+    conn: sa.Connection, rows: list[tuple[str, dict[str, Any]]], chunks: ChunkFindings
+) -> None:
+    Loader(
+        conn.execute,
+        conn=conn,
+        run_id="c",
+        revision=None,
+        chunk_rows=500,
+        bulk_rows=100,
+        verify=chunks,
+    ).load(iter(rows))
+
+
+def test_a_reference_to_a_later_chunk_is_no_violation_a_dangling_one_is(
+    any_url: str, engine_for: Any
+) -> None:
+    schema_at_head(any_url)
+    rows = _clients(2000)
+    for _t, row in rows:
+        row["referred_by_client_id"] = None
+    rows[10][1]["referred_by_client_id"] = rows[1900][1]["id"]  # written three chunks later
+    rows[20][1]["referred_by_client_id"] = 99_999  # no such client
+    with engine_for(any_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        chunks = ChunkFindings()
+        with conn.begin() as trans:
+            _load(conn, rows, chunks)
+            assert chunks.covers(REFERRAL)
+            assert chunks.keys(conn, REFERRAL) == [rows[20][1]["id"]]
+            with pytest.raises(ValidationFailed) as caught:
+                check_seeded(conn, Scope(run_id="c"), chunks)
+            trans.rollback()
+    message = str(caught.value)
+    assert f"fk:clients.referred_by_client_id on clients {rows[20][1]['id']}" in message
+    assert f"clients {rows[10][1]['id']}" not in message
+
+
+def test_chunks_of_scattered_keys_are_scanned_after_the_step(any_url: str, engine_for: Any) -> None:
+    schema_at_head(any_url)
+    rows = _clients(300)
+    for offset, (_t, row) in enumerate(rows):
+        row["id"] = 1000 + 3 * offset  # not one range
+        row["referred_by_client_id"] = None
+    rows[5][1]["referred_by_client_id"] = 7  # no such client
+    with engine_for(any_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        chunks = ChunkFindings()
+        with conn.begin() as trans:
+            _load(conn, rows, chunks)
+            assert not chunks.covers(REFERRAL)
+            with pytest.raises(ValidationFailed, match=r"on clients 1015\b"):
+                check_seeded(conn, Scope(run_id="c"), chunks)
+            trans.rollback()
+
+
+def test_a_clean_load_passes_with_the_findings(any_url: str, engine_for: Any) -> None:
+    schema_at_head(any_url)
+    with engine_for(any_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        chunks = ChunkFindings()
+        with conn.begin() as trans:
+            _load(conn, _clients(1500), chunks)
+            results = check_seeded(conn, Scope(run_id="c"), chunks)
+            assert results and not [r for r in results if r.failed]
+            trans.rollback()
