@@ -128,17 +128,10 @@ def format_value(kind: str, value: object) -> str:
 class TableEncoder:
     """Turns rows of one table (always the same keys) into ``LOAD DATA`` text."""
 
-    def __init__(
-        self, table: sa.Table, columns: Sequence[str], constants: dict[str, str] | None = None
-    ) -> None:
-        """``columns``: the columns sent, in order; ``constants``: those of them that the rows
-        do not hold, with the text sent for every row (a column's constant default, already
-        in ``LOAD DATA`` form: plain text without special characters, or ``\\N``)."""
+    def __init__(self, table: sa.Table, columns: Sequence[str]) -> None:
         self.table = table
         self.columns = tuple(columns)
-        self.constants = dict(constants or {})
         self.kinds = tuple(_kind(table.c[c]) for c in self.columns)
-        self._constant_nulls = sum(1 for v in self.constants.values() if v == NULL)
         self._fast = self._compile()
         self.clean = False  # whether the last chunk encoded needed no escaping
 
@@ -147,7 +140,6 @@ class TableEncoder:
         try:
             lines, nulls = self._fast(rows)
             text = "".join(lines)
-            nulls += self._constant_nulls * len(rows)
         except (TypeError, ValueError):  # a value of another type than its column's
             text, nulls = "", -1
         self.clean = self._clean(text, len(rows), nulls)
@@ -171,24 +163,15 @@ class TableEncoder:
         )
 
     def _safe_line(self, row: Row) -> str:
-        constants = self.constants
-        values = (
-            constants[c] if c in constants else format_value(k, row[c])
-            for c, k in zip(self.columns, self.kinds, strict=True)
-        )
+        values = (format_value(k, row[c]) for c, k in zip(self.columns, self.kinds, strict=True))
         return "\t".join(values) + "\n"
 
     def _compile(self) -> Encoder:
         """Build ``encode(rows) -> (lines, NULL count)`` specialised to these columns."""
         names = [f"v{i}" for i in range(len(self.columns))]
         fields = []
-        constants: dict[str, str] = {}
         helpers: dict[str, Callable[[object], str]] = {}
-        for name, kind, column in zip(names, self.kinds, self.columns, strict=True):
-            if column in self.constants:
-                constants[f"_{name}"] = self.constants[column]
-                fields.append(f"{{_{name}}}")
-                continue
+        for name, kind in zip(names, self.kinds, strict=True):
             if kind.startswith("decimal"):
                 helpers[f"_{kind}"] = decimal_text(int(kind[7:]))
             value = {
@@ -200,8 +183,7 @@ class TableEncoder:
             }.get(kind)
             # !s: str() is three times cheaper than format() for a Decimal
             fields.append(f"{{_NULL if {name} is None else {value or name + '!s'}}}")
-        read = [n for n, c in zip(names, self.columns, strict=True) if c not in self.constants]
-        unpack = f"{', '.join(read)}{',' if len(read) == 1 else ''} = values"
+        unpack = f"{', '.join(names)}{',' if len(names) == 1 else ''} = values"
         line = "\\t".join(fields)
         source = (
             "def encode(rows):\n"
@@ -217,8 +199,7 @@ class TableEncoder:
         )
         times: dict[object, str] = {}
         namespace: dict[str, Any] = {
-            "_get": _getter(tuple(c for c in self.columns if c not in self.constants)),
-            **constants,
+            "_get": _getter(self.columns),
             **helpers,
             "_NULL": NULL,
             "_json": _json_cache(),

@@ -83,6 +83,7 @@ class _Chunk:
     rows: list[Row] | None = None
     payload: bytes | None = None
     checksums: bytes | None = None  # computed from ``payload``, in key order
+    layout: Layout | None = None  # how ``checksums`` were computed
 
 
 class Loader:
@@ -163,15 +164,13 @@ class Loader:
         if not (self._mysql and len(rows) >= self._bulk_rows):
             return _Chunk(table, columns, ids, rows=rows)
         # LOAD DATA: the dicts can go, memory stays flat
-        plan = self._layout(table, columns)
-        if plan is None:
-            return _Chunk(table, columns, ids, payload=self._encoder(table, columns).encode(rows))
-        encoder = self._encoder(table, plan.columns, plan.constants)
+        encoder = self._encoder(table, columns)
         payload = encoder.encode(rows)
+        plan = self._layout(table, columns)
         sums = None
-        if encoder.clean and ids == list(range(ids[0], ids[0] + len(ids))):
-            sums = digests(payload, plan.tail)
-        return _Chunk(table, plan.columns, ids, payload=payload, checksums=sums)
+        if plan is not None and encoder.clean and ids == list(range(ids[0], ids[0] + len(ids))):
+            sums = digests(payload, plan)
+        return _Chunk(table, columns, ids, payload=payload, checksums=sums, layout=plan)
 
     def _layout(self, table: str, columns: tuple[str, ...]) -> Layout | None:
         """How to send ``table``'s rows so their lines give their checksums, or ``None``."""
@@ -184,12 +183,10 @@ class Loader:
             self._layouts[key] = layout(metadata.tables[table], columns, self._defaults[table])
         return self._layouts[key]
 
-    def _encoder(
-        self, table: str, columns: tuple[str, ...], constants: dict[str, str] | None = None
-    ) -> TableEncoder:
+    def _encoder(self, table: str, columns: tuple[str, ...]) -> TableEncoder:
         key = (table, columns)
         if key not in self._encoders:
-            self._encoders[key] = TableEncoder(metadata.tables[table], columns, constants)
+            self._encoders[key] = TableEncoder(metadata.tables[table], columns)
         return self._encoders[key]
 
     def _write(self, chunks: list[_Chunk]) -> list[tuple[str, int]]:
@@ -236,13 +233,13 @@ class Loader:
     def _confirm(self, conn: sa.Connection, t: sa.Table, chunk: _Chunk) -> None:
         """Have the server confirm a sample of the chunk's checksums; on a mismatch, name the
         column, let the server compute them (this chunk's and the table's from now on)."""
-        assert chunk.checksums is not None and chunk.payload is not None
+        assert chunk.checksums is not None and chunk.payload is not None and chunk.layout
         first = chunk.ids[0]
         key = first_mismatch(conn, t, first, chunk.checksums)
         if key is None:
             return
         line = chunk.payload.split(b"\n")[key - first]
-        why = mismatched_column(conn, t, key, line, chunk.columns)
+        why = mismatched_column(conn, t, key, line, chunk.layout)
         log.warning(
             "ledger checksums of %s computed from the text sent differ from the stored rows "
             "(%s); the server computes them for this table from now on",

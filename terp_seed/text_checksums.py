@@ -7,10 +7,10 @@ every row again after loading it: about 3.5 µs per row of server time, a third 
 the row costs. A ``LOAD DATA`` line is nearly that text already, so the loader computes the
 checksums from it on its own thread, overlapped with the server's work, when:
 
-- the line holds every checksum column, in table order, first (the ON UPDATE timestamps after
-  them): a column the rows leave to its default is sent as that default's text, which works
-  for constant defaults only (:func:`constant_defaults`; a table with another default missing
-  from its rows gets its checksums from the server);
+- every checksum column the rows leave out has a constant default (:func:`constant_defaults`):
+  its text is then known, and each line's fields, with those texts added, are put in table
+  order and joined (a table with another default missing from its rows gets its checksums
+  from the server);
 - the chunk needed no escaping (then the line is the values' text, tab-separated) and its
   keys are consecutive and ascending (then the digests are in key order);
 - the values are sent as the server stores them (a decimal with its column's scale, a date
@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,11 +40,12 @@ _SPECIAL = re.compile(r"[\t\n\r\0\\]")
 
 @dataclass(frozen=True)
 class Layout:
-    """How a chunk's lines are laid out so that each line yields its row's checksum."""
+    """How each line of a chunk of rows with these columns gives its row's checksum text."""
 
-    columns: tuple[str, ...]  # the checksum columns in table order, then the others
+    columns: tuple[str, ...]  # the columns sent, in the rows' order
     constants: dict[str, str]  # checksum columns the rows leave to a constant default
-    tail: int  # columns after the checksum columns (not part of the checksum)
+    extra: list[bytes]  # those defaults' texts, appended to a line's fields
+    pick: Callable[[list[bytes]], tuple[bytes, ...]]  # fields + extra -> checksum columns
 
 
 def constant_defaults(conn: sa.Connection, table: str) -> dict[str, str | None]:
@@ -73,11 +75,9 @@ def _literal(default: str | None) -> str | None:
     return None  # current_timestamp(), or another expression
 
 
-def layout(
-    table: sa.Table, keys: Collection[str], defaults: dict[str, str | None]
-) -> Layout | None:
-    """The layout for rows holding ``keys``, or ``None`` when a checksum column the rows
-    leave out has no constant default."""
+def layout(table: sa.Table, keys: Sequence[str], defaults: dict[str, str | None]) -> Layout | None:
+    """The layout for rows holding ``keys`` (in that order), or ``None`` when a checksum
+    column the rows leave out has no constant default."""
     names = [c.name for c in checksum_columns(table)]
     constants = {}
     for name in names:
@@ -86,19 +86,18 @@ def layout(
             if text is None:
                 return None
             constants[name] = text
-    rest = tuple(k for k in keys if k not in names)
-    return Layout((*names, *rest), constants, len(rest))
+    slots = {name: i for i, name in enumerate(keys)}
+    slots.update({name: len(keys) + i for i, name in enumerate(constants)})
+    extra = [text.encode("utf-8") for text in constants.values()]
+    return Layout(tuple(keys), constants, extra, itemgetter(*(slots[n] for n in names)))
 
 
-def digests(payload: bytes, tail: int) -> bytes:
+def digests(payload: bytes, plan: Layout) -> bytes:
     """The checksum of each line of ``payload`` (a clean chunk), packed in line order."""
-    text = payload.replace(b"\t", b"\x1f")
-    lines = text.split(b"\n")
+    lines = payload.split(b"\n")
     lines.pop()  # the empty piece after the last newline
-    md5 = hashlib.md5
-    if tail:
-        return b"".join([md5(line.rsplit(b"\x1f", tail)[0]).digest() for line in lines])
-    return b"".join([md5(line).digest() for line in lines])
+    md5, join, pick, extra = hashlib.md5, b"\x1f".join, plan.pick, plan.extra
+    return b"".join([md5(join(pick(line.split(b"\t") + extra))).digest() for line in lines])
 
 
 def first_mismatch(conn: sa.Connection, table: sa.Table, first: int, sums: bytes) -> int | None:
@@ -118,7 +117,7 @@ def first_mismatch(conn: sa.Connection, table: sa.Table, first: int, sums: bytes
 
 
 def mismatched_column(
-    conn: sa.Connection, table: sa.Table, key: int, line: bytes, columns: tuple[str, ...]
+    conn: sa.Connection, table: sa.Table, key: int, line: bytes, plan: Layout
 ) -> str:
     """Which column of row ``key`` the server stores differently from the text sent."""
     names = [c.name for c in checksum_columns(table)]
@@ -129,7 +128,8 @@ def mismatched_column(
     ).first()
     if row is None:
         return f"row {key} is missing"
-    sent = dict(zip(columns, line.decode("utf-8", "replace").split("\t"), strict=False))
+    sent = dict(zip(plan.columns, line.decode("utf-8", "replace").split("\t"), strict=False))
+    sent.update(plan.constants)
     for name, value in zip(names, row, strict=True):
         if sent.get(name) != str(value):
             return f"{name} of row {key} was sent as {sent.get(name)!r}, stored as {value!r}"

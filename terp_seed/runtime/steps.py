@@ -43,7 +43,7 @@ def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
             result.rows = {t: 0 for t in existing}
             result.detail = (
                 f"rows of {plan.revision} are already in the database ({sum(existing.values())} "
-                "ledger rows); adopted them, inserted nothing"
+                "rows recorded in the ledger); adopted them, inserted nothing"
             )
             log.warning(result.detail, extra={"revision": plan.revision})
             return

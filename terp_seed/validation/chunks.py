@@ -17,7 +17,7 @@ after the step as before.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import sqlalchemy as sa
 
@@ -44,8 +44,12 @@ def _references_by_key(conn: sa.Connection) -> Iterator[None]:
     conn.exec_driver_sql("SET SESSION optimizer_switch = 'exists_to_in=off'")
     try:
         yield
-    finally:
-        conn.exec_driver_sql("SET SESSION optimizer_switch = 'exists_to_in=on'")
+    except BaseException:
+        # the query failed (a lost connection, a deadlock): its error is the one to report
+        with suppress(sa.exc.SQLAlchemyError):
+            conn.exec_driver_sql("SET SESSION optimizer_switch = 'exists_to_in=on'")
+        raise
+    conn.exec_driver_sql("SET SESSION optimizer_switch = 'exists_to_in=on'")
 
 
 class ChunkFindings:
