@@ -4,7 +4,8 @@
 
 Creates the database ``terp_bench_profile`` with TERP's schema, runs
 ``alembic -n seed -x size=PRESET upgrade head`` with a timer around the integrity rules after
-each revision (``check_seeded``) and around the before-insert chunk check, then
+each revision (``check_seeded``), around the before-insert chunk check and around the row-local
+rules the loader's worker runs over each chunk written, then
 ``alembic -n seed downgrade base``; prints wall times, those totals, and every statement slower
 than ``--slow`` seconds (``LOAD DATA`` and ledger inserts left out), then drops the database.
 Figures, not assertions: the chunk check runs on the generating thread, overlapped with the
@@ -72,7 +73,13 @@ def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, s
     import terp_seed.runtime.env as env
     import terp_seed.runtime.steps as steps
 
-    totals = {"integrity rules after each step (check_seeded)": 0.0, "chunk check": 0.0}
+    from terp_seed.validation.chunks import ChunkFindings
+
+    totals = {
+        "integrity rules after each step (check_seeded)": 0.0,
+        "chunk check": 0.0,
+        "row-local rules per chunk (loader's worker)": 0.0,
+    }
     slow: list[tuple[float, str]] = []
     check_seeded, live_chunk_check = steps.check_seeded, env.live_chunk_check
 
@@ -97,6 +104,16 @@ def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, s
 
         return timed
 
+    check_chunk = ChunkFindings.check
+
+    def timed_check_chunk(self: Any, conn: Any, table: str, first: int, last: int) -> None:
+        started = time.perf_counter()
+        try:
+            check_chunk(self, conn, table, first, last)
+        finally:
+            totals["row-local rules per chunk (loader's worker)"] += time.perf_counter() - started
+
+    ChunkFindings.check = timed_check_chunk  # type: ignore[method-assign]
     steps.check_seeded = timed_check_seeded  # type: ignore[assignment]
     env.live_chunk_check = timed_live_chunk_check  # type: ignore[assignment]
 

@@ -19,6 +19,7 @@ from terp_seed.loading import Loader
 from terp_seed.sizes import parse_size
 from terp_seed.testing.plugin import schema_at_head
 from terp_seed.validation import RULES, ChunkFindings, check_seeded
+from terp_seed.validation.chunks import enforced_references
 
 REFERRAL = next(r for r in RULES if r.name == "fk:clients.referred_by_client_id")
 
@@ -94,3 +95,19 @@ def test_a_clean_load_passes_with_the_findings(any_url: str, engine_for: Any) ->
             results = check_seeded(conn, Scope(run_id="c"), chunks)
             assert results and not [r for r in results if r.failed]
             trans.rollback()
+
+
+@pytest.mark.mysql
+def test_references_the_database_enforces_are_not_looked_up_again(
+    mysql_url: str, engine_for: Any
+) -> None:
+    """A FOREIGN KEY with foreign_key_checks on refuses a dangling row as it goes in; with the
+    checks off, the chunk check looks the parents up itself."""
+    schema_at_head(mysql_url)
+    with engine_for(mysql_url).connect() as conn:
+        enforced = enforced_references(conn, "payments")
+        assert "fk:payments.invoiceId" in enforced
+        assert "fk:clients.referred_by_client_id" not in enforced_references(conn, "clients")
+        conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+        assert enforced_references(conn, "payments") == set()
+        conn.exec_driver_sql("SET SESSION foreign_key_checks = 1")

@@ -10,6 +10,9 @@ again. A reference may name a row a later chunk writes (a client referred by a c
 after it), so the keys a reference rule found are candidates, looked at again after the step;
 the other row-local rules look at the row alone, which the step does not change again.
 
+A reference the live database enforces (a FOREIGN KEY on that column, ``foreign_key_checks``
+on) is not looked up again: InnoDB refused any row breaking it when the row went in.
+
 A table with a chunk that was not checked this way (keys that are not one range) is scanned
 after the step as before.
 """
@@ -21,7 +24,7 @@ from contextlib import contextmanager, suppress
 
 import sqlalchemy as sa
 
-from terp_seed.schema import metadata
+from terp_seed.schema import metadata, relations
 from terp_seed.validation import queries as q
 from terp_seed.validation.rules import RULES, Rule
 
@@ -52,6 +55,27 @@ def _references_by_key(conn: sa.Connection) -> Iterator[None]:
     conn.exec_driver_sql("SET SESSION optimizer_switch = 'exists_to_in=on'")
 
 
+def enforced_references(conn: sa.Connection, table: str) -> set[str]:
+    """Names of ``table``'s reference rules that the live database enforces for the rows this
+    session inserts: a FOREIGN KEY on exactly that column and parent, with
+    ``foreign_key_checks`` on. (MySQL/MariaDB; on SQLite every rule is run.)"""
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        return set()
+    if not int(conn.exec_driver_sql("SELECT @@SESSION.foreign_key_checks").scalar_one()):
+        return set()
+    live = {
+        (fk["constrained_columns"][0], fk["referred_table"], fk["referred_columns"][0])
+        for fk in sa.inspect(conn).get_foreign_keys(table)
+        if len(fk["constrained_columns"]) == 1 and len(fk["referred_columns"]) == 1
+    }
+    return {
+        f"fk:{rel.child_table}.{rel.child_column}"
+        for rel in relations()
+        if rel.child_table == table
+        and (rel.child_column, rel.parent_table, rel.parent_column) in live
+    }
+
+
 class ChunkFindings:
     """The keys each row-local rule found, chunk by chunk, for one loader's rows."""
 
@@ -60,14 +84,18 @@ class ChunkFindings:
         for rule in rules:
             if rule.condition is not None:
                 self._rules.setdefault(rule.table, []).append(rule)
+        self._enforced: dict[str, set[str]] = {}
         self._found: dict[str, list[int]] = {}
         self._checked: set[str] = set()
         self._unchecked: set[str] = set()
 
     def check(self, conn: sa.Connection, table: str, first: int, last: int) -> None:
         """Run ``table``'s row-local rules over its rows ``first..last`` (one query)."""
-        rules = self._rules.get(table)
+        if table not in self._enforced:
+            self._enforced[table] = enforced_references(conn, table)
+        rules = [r for r in self._rules.get(table, []) if r.name not in self._enforced[table]]
         if not rules:
+            self._checked.add(table)
             return
         t = metadata.tables[table]
         conditions = [r.condition for r in rules if r.condition is not None]
