@@ -135,3 +135,35 @@ def test_weighted_draws_follow_their_weights() -> None:
     assert all(draw.between(3, 6) in (3, 4, 5, 6) for _ in range(1000))
     with pytest.raises(ValueError, match="one weight per item"):
         Weighted(["a"], [1, 2])
+
+
+def test_parents_sample_is_every_row_below_the_limit_and_bounded_above(
+    sqlite_url: str, engine_for: Any
+) -> None:
+    """The sales factory's stock: every batch while there are few, a bounded uniform sample
+    (the same for the same seed) when there are many, read as a stream."""
+    import sqlalchemy as sa
+
+    from terp_seed.schema import metadata
+    from terp_seed.testing.plugin import schema_at_head
+
+    schema_at_head(sqlite_url)
+    engine = engine_for(sqlite_url)
+    c = metadata.tables["categories"]
+    with engine.begin() as conn:
+        conn.execute(c.insert(), [{"id": k, "name": f"c{k}"} for k in range(1, 501)])
+        conn.execute(c.update().where(c.c.id == 7).values(deleted_at=sa.func.now()))
+    with engine.connect() as conn:
+        parents = Parents(conn)
+        everything = parents.sample("categories", ["id"], 1000, random.Random(1))
+        assert everything == parents.rows("categories", ["id"]) and (7,) not in everything
+        one = parents.sample("categories", ["id", "name"], 50, random.Random(1))
+        again = parents.sample("categories", ["id", "name"], 50, random.Random(1))
+        other = parents.sample("categories", ["id", "name"], 50, random.Random(2))
+    assert len(one) == 50 and one == again and one != other
+    assert [r[0] for r in one] == sorted(r[0] for r in one) and (7, "c7") not in one
+    assert one[-1][0] > 250  # drawn from the whole table, not its first rows
+    found = Parents(None)
+    for k in (3, 1, 2):
+        found.remember("categories", {"id": k, "name": f"c{k}"})
+    assert found.by_key("categories", ["id", "name"], [2, 3, 9]) == [(3, "c3"), (2, "c2")]

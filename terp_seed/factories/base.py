@@ -125,6 +125,56 @@ class Parents:
             q = q.where(t.c.deleted_at.is_(None))
         return [tuple(r) for r in self._conn.execute(q)]
 
+    def sample(
+        self, table: str, columns: Sequence[str], limit: int, rng: random.Random
+    ) -> list[tuple[Any, ...]]:
+        """``columns`` of at most ``limit`` rows of ``table`` (not soft-deleted), by key.
+
+        Every row when there are no more than ``limit`` (``rng`` is then not used, so the
+        result is what :meth:`rows` gives); else a uniform sample drawn with ``rng`` while the
+        rows stream from the server, so memory stays within ``limit`` rows however large the
+        table (reservoir sampling).
+        """
+        if self._conn is None:
+            source: Iterator[tuple[Any, ...]] = iter(self.rows(table, columns))
+        else:
+            t = metadata.tables[table]
+            q = sa.select(*(t.c[c] for c in columns)).order_by(t.c.id)
+            if "deleted_at" in t.c:
+                q = q.where(t.c.deleted_at.is_(None))
+            result = self._conn.execute(q.execution_options(stream_results=True, yield_per=5000))
+            source = (tuple(r) for r in result)
+        kept: list[tuple[int, tuple[Any, ...]]] = []
+        for seen, row in enumerate(source):
+            if seen < limit:
+                kept.append((seen, row))
+            else:
+                slot = rng.randrange(seen + 1)
+                if slot < limit:
+                    kept[slot] = (seen, row)
+        kept.sort()
+        return [row for _, row in kept]
+
+    def by_key(
+        self, table: str, columns: Sequence[str], keys: Sequence[int]
+    ) -> list[tuple[Any, ...]]:
+        """``columns`` (the key first) of the rows of ``table`` with these keys, not
+        soft-deleted; a thousand keys a query."""
+        if self._conn is None:
+            wanted = set(keys)
+            return [r for r in self.rows(table, columns) if r[0] in wanted]
+        t = metadata.tables[table]
+        found: list[tuple[Any, ...]] = []
+        ordered = sorted(set(keys))
+        for start in range(0, len(ordered), 1000):
+            q = sa.select(*(t.c[c] for c in columns)).where(
+                t.c.id.in_(ordered[start : start + 1000])
+            )
+            if "deleted_at" in t.c:
+                q = q.where(t.c.deleted_at.is_(None))
+            found.extend(tuple(r) for r in self._conn.execute(q))
+        return found
+
     def column(
         self, table: str, column: str, prefix: str | None = None, *, include_deleted: bool = False
     ) -> list[Any]:

@@ -93,6 +93,10 @@ def bills(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         )
 
 
+STOCK_CAP = 50_000
+"""Batches orders sell from, at most: beyond, a uniform sample of them (memory stays flat)."""
+
+
 class _Stock:
     """The batches orders sell from, with TERP's Pareto popularity (top 20% weighted 12x).
 
@@ -101,15 +105,16 @@ class _Stock:
     """
 
     def __init__(self, gen: Gen, draw: Draw) -> None:
+        sampled = gen.parents.sample(
+            "batches", ["id", "productId", "unitCogs", "batchStatus"], STOCK_CAP, draw.rng
+        )
         products = {
             pid: (name, cat)
-            for pid, name, cat in gen.parents.rows("products", ["id", "nameCanonical", "category"])
+            for pid, name, cat in gen.parents.by_key(
+                "products", ["id", "nameCanonical", "category"], [r[1] for r in sampled]
+            )
         }
-        rows = [
-            r
-            for r in gen.parents.rows("batches", ["id", "productId", "unitCogs", "batchStatus"])
-            if r[1] in products
-        ]
+        rows = [r for r in sampled if r[1] in products]
         live = [r for r in rows if r[3] in ("LIVE", "SOLD_OUT", "CLOSED")] or rows
         batches = [_stock_item(bid, pid, cogs, *products[pid]) for bid, pid, cogs, _ in live]
         self.size = len(batches)
