@@ -23,9 +23,9 @@ from terp_seed.bookkeeping import ensure_bookkeeping
 from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
 from terp_seed.factories.parties import clients
 from terp_seed.ledger import Scope
-from terp_seed.runtime.keys import KeyBlock, budget, reserve
 from terp_seed.load_data import TableEncoder
 from terp_seed.loading import Loader
+from terp_seed.runtime.keys import KeyBlock, budget, reserve
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
 from terp_seed.validation import ChunkFindings, check_seeded, live_chunk_check

@@ -72,7 +72,6 @@ def _alembic(argv: list[str]) -> None:
 def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, str]]]:
     import terp_seed.runtime.env as env
     import terp_seed.runtime.steps as steps
-
     from terp_seed.validation.chunks import ChunkFindings
 
     totals = {
