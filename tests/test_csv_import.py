@@ -248,3 +248,29 @@ def _assert_refused(url: str, engine_for, args: list[str], expected: str) -> Non
     assert re.search(expected, failed[0]), failed[0]
     after = {k: v for k, v in table_checksums(engine).items() if k != "terp_seed_audit"}
     assert after == before
+
+
+def test_loaded_rows_are_not_taken_for_changed_ones(
+    mysql_url: str, engine_for, tmp_path: Path
+) -> None:
+    """A file's text is not always the stored form ('1000.5' is stored as 1000.50): the
+    ledger's checksums are the server's, so a rollback that refuses changed rows (staging)
+    finds none."""
+    schema_at_head(mysql_url)
+    records = [_client(i, credit_limit=f"{1000 + i}.5", address=f"{i} Elm") for i in range(2500)]
+    path = _write(tmp_path / "clients.csv", records)
+    loaded = run_cli(mysql_url, "load", "--table", "clients", "--csv", str(path))
+    assert loaded.code == 0, loaded.err[-1500:]
+    assert _clients(engine_for(mysql_url))[0]["credit_limit"] == Decimal("1000.50")
+    done = run_cli(
+        mysql_url,
+        "rollback",
+        "--run",
+        _run_id(loaded.out),
+        "--env",
+        "staging",
+        "--confirm",
+        mysql_url.rsplit("/", 1)[1],
+    )
+    assert done.code == 0, done.err[-1500:]
+    assert table_counts(engine_for(mysql_url))["clients"] == 0
