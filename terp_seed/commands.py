@@ -77,7 +77,14 @@ def status(args: argparse.Namespace) -> int:
 
 def ledger_counts(conn: sa.Connection) -> dict[str, int]:
     from terp_seed.bookkeeping import ledger as table
+    from terp_seed.ledger_layout import row_ledger_present
 
+    if row_ledger_present(conn):  # not converted yet (status writes nothing): one row a key
+        old = sa.table(LEDGER_TABLE, sa.column("table_name"))
+        counted = conn.execute(
+            sa.select(old.c.table_name, sa.func.count()).group_by(old.c.table_name)
+        )
+        return {str(t): int(n) for t, n in counted}
     rows = conn.execute(
         sa.select(table.c.table_name, sa.func.sum(ledger.span_size())).group_by(table.c.table_name)
     )

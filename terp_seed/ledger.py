@@ -28,6 +28,7 @@ from terp_seed.errors import SeedDataError
 from terp_seed.schema import metadata
 
 DIGEST = 16  # bytes of one row's checksum
+PACKED_KEYS = 2_000  # keys whose checksums the server packs in one query
 MAX_SPAN = 20_000  # keys per ledger row at most: 320 KB of checksums, well inside a packet
 INLINE_SPANS = 64  # a table's ranges named inline in a query, at most; beyond, a ledger join
 NULL_TEXT = "\\N"
@@ -137,19 +138,36 @@ def record_range(
 
 
 def range_checksums(conn: sa.Connection, t: sa.Table, first: int, last: int) -> tuple[int, bytes]:
-    """How many rows of ``t`` have keys ``first..last``, and their checksums in key order."""
+    """How many rows of ``t`` have keys ``first..last``, and their checksums in key order.
+
+    On MySQL the server packs them with ``GROUP_CONCAT``, :data:`PACKED_KEYS` keys a query:
+    its result is cut at ``max_allowed_packet`` (32 KB a query, far below the smallest packet
+    a server allows for a statement of ours).
+    """
     expr = checksum_expr(conn, t)
-    where = t.c.id.between(first, last)
-    if conn.dialect.name in ("mysql", "mariadb"):
-        conn.exec_driver_sql("SET SESSION group_concat_max_len = 4294967295")
-        packed = sa.func.group_concat(
-            sa.literal_column(_compiled(conn, expr) + " ORDER BY id SEPARATOR ''"),
-            type_=sa.LargeBinary,
-        )
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        where = t.c.id.between(first, last)
+        sums = [bytes(d) for (d,) in conn.execute(sa.select(expr).where(where).order_by(t.c.id))]
+        return len(sums), b"".join(sums)
+    conn.exec_driver_sql("SET SESSION group_concat_max_len = 4294967295")
+    packed = sa.func.group_concat(
+        sa.literal_column(_compiled(conn, expr) + " ORDER BY id SEPARATOR ''"),
+        type_=sa.LargeBinary,
+    )
+    total, parts = 0, []
+    for start in range(first, last + 1, PACKED_KEYS):
+        where = t.c.id.between(start, min(last, start + PACKED_KEYS - 1))
         found, blob = conn.execute(sa.select(sa.func.count(), packed).where(where)).one()
-        return int(found), bytes(blob or b"")
-    sums = [bytes(d) for (d,) in conn.execute(sa.select(expr).where(where).order_by(t.c.id))]
-    return len(sums), b"".join(sums)
+        blob = bytes(blob or b"")
+        if len(blob) != int(found) * DIGEST:
+            raise SeedDataError(
+                f"ledger: the server returned {len(blob)} bytes of checksums for {found} rows "
+                f"of {t.name} (cut at group_concat_max_len or max_allowed_packet); raise "
+                "max_allowed_packet on the server (the default is 16 MiB)"
+            )
+        total += int(found)
+        parts.append(blob)
+    return total, b"".join(parts)
 
 
 def _compiled(conn: sa.Connection, expr: sa.ColumnElement[Any]) -> str:

@@ -4,15 +4,16 @@ The first layout held ``(run_id, revision, table_name, row_pk, checksum)`` with 
 32 hex digits. The current one holds a run of consecutive keys per row, with the rows' checksums
 packed in key order (:mod:`terp_seed.ledger`). :func:`~terp_seed.bookkeeping.ensure_bookkeeping`
 renames the old table to ``terp_seed_ledger_v1``, creates the new one, and calls
-:func:`convert_row_ledger`, which copies every old row into ranges (consecutive keys of one run,
-revision and table, with or without a checksum) and then drops the old table. Ranges already
+:func:`convert_row_ledger`, which copies every old row, in the order they were written, into
+ranges (consecutive keys of one run, revision and table, with or without a checksum) and then
+drops the old table. Ranges already
 copied by an interrupted conversion are not copied twice, so running it again is safe.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from terp_seed.ledger import MAX_SPAN
 
 log = logging.getLogger(__name__)
 BATCH = 1000  # ranges inserted per statement
+PAGE = 50_000  # old rows read per query
 
 
 def row_ledger_present(conn: sa.Connection) -> bool:
@@ -33,20 +35,23 @@ def row_ledger_present(conn: sa.Connection) -> bool:
 
 
 def convert_row_ledger(conn: sa.Connection) -> int:
-    """Copy ``terp_seed_ledger_v1`` into the range ledger, then drop it; returns ranges added."""
+    """Copy ``terp_seed_ledger_v1`` into the range ledger, then drop it; returns ranges added
+    (0 when there is no old table). The old rows are read :data:`PAGE` at a time, in the order
+    they were written, so memory stays bounded however large the old ledger."""
+    if OLD_LEDGER_TABLE not in sa.inspect(conn).get_table_names():
+        conn.commit()
+        return 0
     old = sa.table(
         OLD_LEDGER_TABLE,
-        *(sa.column(c) for c in ("run_id", "revision", "table_name", "row_pk", "checksum")),
+        *(sa.column(c) for c in ("id", "run_id", "revision", "table_name", "row_pk", "checksum")),
     )
-    rows = conn.execute(
-        sa.select(old).order_by(old.c.run_id, old.c.revision, old.c.table_name, old.c.row_pk)
-    ).all()
     done = {
         (str(t), int(k)) for t, k in conn.execute(sa.select(ledger.c.table_name, ledger.c.first_pk))
     }
-    added = 0
+    added = copied = 0
     batch: list[dict[str, Any]] = []
-    for entry in _ranges(rows):
+    for entry in _ranges(_pages(conn, old)):
+        copied += entry["last_pk"] - entry["first_pk"] + 1
         if (entry["table_name"], entry["first_pk"]) in done:
             continue
         batch.append(entry)
@@ -60,15 +65,33 @@ def convert_row_ledger(conn: sa.Connection) -> int:
     conn.commit()
     log.warning(
         "converted the ledger to key ranges: %d row(s) of the first layout became %d range(s)",
-        len(rows),
+        copied,
         added,
-        extra={"rows": len(rows), "ranges": added},
+        extra={"rows": copied, "ranges": added},
     )
     return added
 
 
-def _ranges(rows: Sequence[Any]) -> Iterator[dict[str, Any]]:
-    """Runs of consecutive keys sharing run, revision, table and whether a checksum is known."""
+def _pages(conn: sa.Connection, old: sa.TableClause) -> Iterator[tuple[Any, ...]]:
+    """The old ledger's rows by ``id``, :data:`PAGE` a query."""
+    last = -1
+    while True:
+        rows = conn.execute(
+            sa.select(old.c.id, old.c.run_id, old.c.revision, old.c.table_name, old.c.row_pk)
+            .add_columns(old.c.checksum)
+            .where(old.c.id > last)
+            .order_by(old.c.id)
+            .limit(PAGE)
+        ).all()
+        if not rows:
+            return
+        last = int(rows[-1][0])
+        yield from (tuple(r)[1:] for r in rows)
+
+
+def _ranges(rows: Iterable[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+    """Runs of consecutive keys sharing run, revision, table and whether a checksum is known,
+    in the order the rows come (a seed wrote a chunk's rows in key order)."""
     current: dict[str, Any] | None = None
     sums: list[bytes] = []
     for run_id, revision, table, key, checksum in rows:

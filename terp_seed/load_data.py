@@ -99,13 +99,15 @@ def decimal_text(scale: int) -> Callable[[object], str]:
         shown = str(value)
         point = shown.find(".")
         plain = "E" not in shown and shown[0] != "-"
-        if plain and (len(shown) - point == width if scale else point < 0):
+        if plain and (point >= 0 and len(shown) - point == width if scale else point < 0):
             return shown
         try:
-            exact = Decimal(value).quantize(step)  # type: ignore[arg-type]
+            # a float as it reads (0.1, not its binary expansion)
+            number = Decimal(shown) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
+            exact = number.quantize(step)
         except (ArithmeticError, TypeError, ValueError):
             return shown
-        if exact != value:
+        if exact != number:
             return shown
         return str(abs(exact) if exact == 0 else exact)  # the server has no -0.00
 

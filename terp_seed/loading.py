@@ -39,8 +39,10 @@ from terp_seed.text_checksums import (
     constant_defaults,
     digests,
     first_mismatch,
+    has_timestamps,
     layout,
     mismatched_column,
+    steady_time_zone,
 )
 
 log = logging.getLogger(__name__)
@@ -125,8 +127,15 @@ class Loader:
         self._layouts: dict[tuple[str, tuple[str, ...]], Layout | None] = {}
         self._defaults: dict[str, dict[str, str | None]] = {}
         self._server_sums: set[str] = set()  # tables whose text checksums proved wrong
+        self._text_ranges: dict[str, list[tuple[int, int]]] = {}  # recorded with text sums
+        self._steady_clock: bool | None = None  # the session's time zone has no DST
         self._pending: Future[list[tuple[str, int]]] | None = None
         self.counts: dict[str, int] = {}
+
+    @property
+    def server_checksums(self) -> frozenset[str]:
+        """Tables whose checksums from the text proved wrong (the server computed them)."""
+        return frozenset(self._server_sums)
 
     def load(self, stream: Iterable[tuple[str, Row]]) -> dict[str, int]:
         """Write every row of ``stream``; return rows written per table."""
@@ -178,9 +187,15 @@ class Loader:
             return None
         key = (table, columns)
         if key not in self._layouts:
+            t = metadata.tables[table]
+            if self._steady_clock is None:
+                self._steady_clock = steady_time_zone(self._conn)
             if table not in self._defaults:
                 self._defaults[table] = constant_defaults(self._conn, table)
-            self._layouts[key] = layout(metadata.tables[table], columns, self._defaults[table])
+            plan = layout(t, columns, self._defaults[table])
+            if has_timestamps(t) and not self._steady_clock:
+                plan = None  # a local time that DST skips is stored as another one
+            self._layouts[key] = plan
         return self._layouts[key]
 
     def _encoder(self, table: str, columns: tuple[str, ...]) -> TableEncoder:
@@ -208,10 +223,11 @@ class Loader:
         elif chunk.rows is not None:
             conn.execute(t.insert(), plain_json(t, chunk.rows))
         first, last = min(ids), max(ids)
-        if chunk.checksums is not None:
+        if chunk.checksums is not None and chunk.table not in self._server_sums:
             recorded = ledger.record_range(
                 conn, self._run_id, self._revision, chunk.table, first, last, chunk.checksums
             )
+            self._text_ranges.setdefault(chunk.table, []).append((first, last))
             self._confirm(conn, t, chunk)
         elif last - first + 1 == len(ids):  # ids of inserted rows are distinct: the range
             recorded = ledger.record_range(
@@ -248,12 +264,26 @@ class Loader:
             extra={"table": t.name},
         )
         self._server_sums.add(t.name)
-        _found, sums = ledger.range_checksums(conn, t, first, chunk.ids[-1])
-        conn.execute(
-            ledger_table.update()
-            .where(ledger_table.c.table_name == t.name, ledger_table.c.first_pk == first)
-            .values(checksums=sums)
-        )
+        self._repair(conn, t)
+
+    def _repair(self, conn: sa.Connection, t: sa.Table) -> None:
+        """Have the server compute the checksums of every range of ``t`` this loader recorded
+        with checksums from the text: a mismatch the samples of earlier chunks missed would
+        otherwise pass for a row changed since seeding."""
+        entries = ledger_table.c
+        for first, last in self._text_ranges.pop(t.name, []):
+            rows = conn.execute(
+                sa.select(entries.id, entries.first_pk, entries.last_pk).where(
+                    entries.run_id == self._run_id,
+                    entries.table_name == t.name,
+                    entries.first_pk.between(first, last),
+                )
+            ).all()
+            for entry, start, end in rows:
+                _found, sums = ledger.range_checksums(conn, t, int(start), int(end))
+                conn.execute(
+                    ledger_table.update().where(entries.id == entry).values(checksums=sums)
+                )
 
     def _render(self, chunk: _Chunk) -> None:
         """Offline: the INSERT and the ledger rows as SQL text (JSON rendered as text)."""

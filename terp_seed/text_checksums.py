@@ -5,7 +5,7 @@ them to text, ``\\N`` for NULL, joined by 0x1F, every column but the ON UPDATE t
 table order (:func:`terp_seed.ledger.checksum_expr`). Having the server compute it means reading
 every row again after loading it: about 3.5 µs per row of server time, a third of what loading
 the row costs. A ``LOAD DATA`` line is nearly that text already, so the loader computes the
-checksums from it on its own thread, overlapped with the server's work, when:
+checksums from it on the seeding thread, overlapped with the server's work, when:
 
 - every checksum column the rows leave out has a constant default (:func:`constant_defaults`):
   its text is then known, and each line's fields, with those texts added, are put in table
@@ -13,10 +13,17 @@ checksums from it on its own thread, overlapped with the server's work, when:
   from the server);
 - the chunk needed no escaping (then the line is the values' text, tab-separated) and its
   keys are consecutive and ascending (then the digests are in key order);
-- the values are sent as the server stores them (a decimal with its column's scale, a date
-  time without fraction). The loader has the server confirm a sample of each chunk's
-  checksums (:func:`first_mismatch`); after a mismatch it names the column and leaves that
-  table's checksums to the server for the rest of the run.
+- the values are sent as the server stores them: a decimal with its column's scale (the
+  encoder writes it so), an enum value as declared (the chunk check refuses others), a date
+  time without fraction; and, for a table with TIMESTAMP columns, the session's time zone has
+  no daylight saving time (:func:`steady_time_zone`), as the server would store a local time
+  the clock skips as another one.
+
+The loader has the server confirm a sample of each chunk's checksums (:func:`first_mismatch`).
+After a mismatch it names the column, has the server compute the checksums of every range of
+that table it recorded from text (a rarer mismatch in an earlier chunk's rows that its sample
+missed is then corrected too), and leaves that table's checksums to the server for the rest of
+the run.
 """
 
 from __future__ import annotations
@@ -46,6 +53,22 @@ class Layout:
     constants: dict[str, str]  # checksum columns the rows leave to a constant default
     extra: list[bytes]  # those defaults' texts, appended to a line's fields
     pick: Callable[[list[bytes]], tuple[bytes, ...]]  # fields + extra -> checksum columns
+
+
+def has_timestamps(table: sa.Table) -> bool:
+    """Whether ``table`` has a TIMESTAMP column (stored in UTC, shown in the session's zone)."""
+    return any(isinstance(c.type, sa.TIMESTAMP) for c in table.columns)
+
+
+def steady_time_zone(conn: sa.Connection) -> bool:
+    """Whether the session's time zone has no daylight saving time: UTC or a fixed offset.
+    Otherwise a TIMESTAMP sent for a local time the clock skips is stored as another one."""
+    zone, system = conn.exec_driver_sql(
+        "SELECT @@SESSION.time_zone, @@GLOBAL.system_time_zone"
+    ).one()
+    if zone == "SYSTEM":
+        zone = system
+    return bool(re.fullmatch(r"[+-]\d\d:\d\d|UTC|GMT|Etc/UTC|Z", str(zone or "")))
 
 
 def constant_defaults(conn: sa.Connection, table: str) -> dict[str, str | None]:

@@ -29,7 +29,7 @@ from terp_seed.loading import Loader
 from terp_seed.rollback import plan_rollback
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
-from terp_seed.testing.plugin import ledger_entries, schema_at_head
+from terp_seed.testing.plugin import ledger_entries, run_cli, schema_at_head
 
 OLD_DDL = (
     "CREATE TABLE {name} (id INTEGER PRIMARY KEY {auto}, run_id VARCHAR(32) NOT NULL, "
@@ -116,7 +116,7 @@ def test_an_interrupted_conversion_resumes_without_copying_twice(
         ensure_bookkeeping(conn)
         assert OLD_LEDGER_TABLE not in sa.inspect(conn).get_table_names()
         assert ledger_entries(conn) == _expected()
-        assert convert_row_ledger is not None
+        assert convert_row_ledger(conn) == 0  # called again by hand: nothing left to copy
 
 
 def test_a_key_is_recorded_once(any_url: str, engine_for: Any) -> None:
@@ -168,8 +168,10 @@ def test_text_checksums_are_the_server_s(mysql_url: str, engine_for: Any) -> Non
     rows = _client_rows(5000)
     with engine_for(mysql_url).connect() as conn:
         ensure_bookkeeping(conn)
+        loader = Loader(conn.execute, conn=conn, run_id="t", revision=None)
         with conn.begin():
-            Loader(conn.execute, conn=conn, run_id="t", revision=None).load(iter(rows))
+            loader.load(iter(rows))
+        assert loader.server_checksums == frozenset()  # the text's checksums held
         for table in ("clients", "supplier_profiles"):
             recorded = [e[4] for e in ledger_entries(conn) if e[2] == table]
             assert recorded == _server_sums(conn, table)
@@ -193,14 +195,14 @@ def test_a_value_stored_in_another_form_hands_checksums_to_the_server(
     warning names the column, and the ledger's checksums are the server's all the same."""
     mysql_url = mysql_schema
     rows = [(t, r) for t, r in _client_rows(6000) if t == "clients"]
-    for _t, row in rows[2500:]:  # not in the first chunk's sample only
+    for _t, row in rows[100:103] + rows[2500:]:  # a few the first chunk's sample misses
         row["businessType"] = "retail"
     with engine_for(mysql_url).connect() as conn:
         ensure_bookkeeping(conn)
+        loader = Loader(conn.execute, conn=conn, run_id="t", revision=None, chunk_rows=2000)
         with caplog.at_level(logging.WARNING, logger="terp_seed.loading"), conn.begin():
-            Loader(conn.execute, conn=conn, run_id="t", revision=None, chunk_rows=2000).load(
-                iter(rows)
-            )
+            loader.load(iter(rows))
+        assert loader.server_checksums == {"clients"}
         assert "businessType of row" in caplog.text and "'retail'" in caplog.text, caplog.text
         recorded = [e[4] for e in ledger_entries(conn) if e[2] == "clients"]
         assert recorded == _server_sums(conn, "clients")
@@ -220,3 +222,21 @@ def test_decimals_are_sent_as_the_server_stores_them() -> None:
     assert two(Decimal("-3.10")) == "-3.10" and two(Decimal("12.50")) == "12.50"
     assert two(Decimal("1.005")) == "1.005"  # too many digits: sent as it is, the server refuses
     assert decimal_text(0)(Decimal("7")) == "7" and decimal_text(4)(1) == "1.0000"
+    # whole numbers as long as the scale, and floats as they read
+    assert (
+        two(45) == "45.00"
+        and two(Decimal("99")) == "99.00"
+        and decimal_text(4)(1234) == "1234.0000"
+    )
+    assert two(0.1) == "0.10" and two(2.5) == "2.50" and two(0.125) == "0.125"
+
+
+def test_status_reads_a_ledger_not_converted_yet(any_url: str, engine_for: Any) -> None:
+    """`terp-seed status` writes nothing, so it counts a first-layout ledger as it is."""
+    schema_at_head(any_url)
+    with engine_for(any_url).connect() as conn:
+        _old_ledger(conn)
+    result = run_cli(any_url, "status")
+    assert result.code == 0 and "Traceback" not in result.err, result.err[-1500:]
+    with engine_for(any_url).connect() as conn:  # still the old layout: nothing converted
+        assert "row_pk" in {c["name"] for c in sa.inspect(conn).get_columns("terp_seed_ledger")}
