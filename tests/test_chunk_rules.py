@@ -5,6 +5,8 @@ scattered keys is scanned after the step as before."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -29,18 +31,27 @@ def _clients(count: int) -> list[tuple[str, dict[str, Any]]]:
     return [(t, with_timestamps(t, r)) for t, r in clients(gen, count) if t == "clients"]
 
 
-def _load(
-    conn: sa.Connection, rows: list[tuple[str, dict[str, Any]]], chunks: ChunkFindings
-) -> None:
-    Loader(
-        conn.execute,
-        conn=conn,
-        run_id="c",
-        revision=None,
-        chunk_rows=500,
-        bulk_rows=100,
-        verify=chunks,
-    ).load(iter(rows))
+@contextmanager
+def _loaded(
+    engine: sa.Engine, rows: list[tuple[str, dict[str, Any]]]
+) -> Iterator[tuple[sa.Connection, ChunkFindings]]:
+    """``rows`` loaded in chunks of 500 with the chunk rules on, in a transaction rolled back
+    after."""
+    with engine.connect() as conn:
+        ensure_bookkeeping(conn)
+        chunks = ChunkFindings()
+        with conn.begin() as trans:
+            Loader(
+                conn.execute,
+                conn=conn,
+                run_id="c",
+                revision=None,
+                chunk_rows=500,
+                bulk_rows=100,
+                verify=chunks,
+            ).load(iter(rows))
+            yield conn, chunks
+            trans.rollback()
 
 
 def test_a_reference_to_a_later_chunk_is_no_violation_a_dangling_one_is(
@@ -52,16 +63,11 @@ def test_a_reference_to_a_later_chunk_is_no_violation_a_dangling_one_is(
         row["referred_by_client_id"] = None
     rows[10][1]["referred_by_client_id"] = rows[1900][1]["id"]  # written three chunks later
     rows[20][1]["referred_by_client_id"] = 99_999  # no such client
-    with engine_for(any_url).connect() as conn:
-        ensure_bookkeeping(conn)
-        chunks = ChunkFindings()
-        with conn.begin() as trans:
-            _load(conn, rows, chunks)
-            assert chunks.covers(REFERRAL)
-            assert chunks.keys(conn, REFERRAL) == [rows[20][1]["id"]]
-            with pytest.raises(ValidationFailed) as caught:
-                check_seeded(conn, Scope(run_id="c"), chunks)
-            trans.rollback()
+    with _loaded(engine_for(any_url), rows) as (conn, chunks):
+        assert chunks.covers(REFERRAL)
+        assert chunks.keys(conn, REFERRAL) == [rows[20][1]["id"]]
+        with pytest.raises(ValidationFailed) as caught:
+            check_seeded(conn, Scope(run_id="c"), chunks)
     message = str(caught.value)
     assert f"fk:clients.referred_by_client_id on clients {rows[20][1]['id']}" in message
     assert f"clients {rows[10][1]['id']}" not in message
@@ -74,27 +80,17 @@ def test_chunks_of_scattered_keys_are_scanned_after_the_step(any_url: str, engin
         row["id"] = 1000 + 3 * offset  # not one range
         row["referred_by_client_id"] = None
     rows[5][1]["referred_by_client_id"] = 7  # no such client
-    with engine_for(any_url).connect() as conn:
-        ensure_bookkeeping(conn)
-        chunks = ChunkFindings()
-        with conn.begin() as trans:
-            _load(conn, rows, chunks)
-            assert not chunks.covers(REFERRAL)
-            with pytest.raises(ValidationFailed, match=r"on clients 1015\b"):
-                check_seeded(conn, Scope(run_id="c"), chunks)
-            trans.rollback()
+    with _loaded(engine_for(any_url), rows) as (conn, chunks):
+        assert not chunks.covers(REFERRAL)
+        with pytest.raises(ValidationFailed, match=r"on clients 1015\b"):
+            check_seeded(conn, Scope(run_id="c"), chunks)
 
 
 def test_a_clean_load_passes_with_the_findings(any_url: str, engine_for: Any) -> None:
     schema_at_head(any_url)
-    with engine_for(any_url).connect() as conn:
-        ensure_bookkeeping(conn)
-        chunks = ChunkFindings()
-        with conn.begin() as trans:
-            _load(conn, _clients(1500), chunks)
-            results = check_seeded(conn, Scope(run_id="c"), chunks)
-            assert results and not [r for r in results if r.failed]
-            trans.rollback()
+    with _loaded(engine_for(any_url), _clients(1500)) as (conn, chunks):
+        results = check_seeded(conn, Scope(run_id="c"), chunks)
+        assert results and not [r for r in results if r.failed]
 
 
 @pytest.mark.mysql
