@@ -16,7 +16,6 @@ every column but the ON UPDATE timestamps, in table order.
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,12 +81,6 @@ def checksum_expr(conn: sa.Connection, table: sa.Table) -> sa.ColumnElement[byte
     )
 
 
-def text_digest(text: bytes) -> bytes:
-    """The checksum of a row from its text: the values as the server casts them to text,
-    ``\\N`` for NULL, joined by 0x1F (what :func:`checksum_expr` hashes)."""
-    return hashlib.md5(text).digest()
-
-
 def record_range(
     conn: sa.Connection,
     run_id: str,
@@ -149,7 +142,9 @@ def range_checksums(conn: sa.Connection, t: sa.Table, first: int, last: int) -> 
         where = t.c.id.between(first, last)
         sums = [bytes(d) for (d,) in conn.execute(sa.select(expr).where(where).order_by(t.c.id))]
         return len(sums), b"".join(sums)
-    conn.exec_driver_sql("SET SESSION group_concat_max_len = 4294967295")
+    if not conn.info.get("terp_seed_group_concat"):  # once per connection
+        conn.exec_driver_sql("SET SESSION group_concat_max_len = 4294967295")
+        conn.info["terp_seed_group_concat"] = True
     packed = sa.func.group_concat(
         sa.literal_column(_compiled(conn, expr) + " ORDER BY id SEPARATOR ''"),
         type_=sa.LargeBinary,
