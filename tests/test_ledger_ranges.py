@@ -231,6 +231,37 @@ def test_decimals_are_sent_as_the_server_stores_them() -> None:
     assert two(0.1) == "0.10" and two(2.5) == "2.50" and two(0.125) == "0.125"
 
 
+def test_the_encoder_remembers_decimal_texts_without_mixing_equal_values() -> None:
+    """Values that compare equal share a remembered text: it must be the text of each."""
+    from decimal import Decimal
+
+    from terp_seed.load_data import TableEncoder, format_value
+
+    table = sa.Table(
+        "money", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("amount", sa.Numeric(12, 2))
+    )
+    values = [
+        Decimal("1.5"),
+        Decimal("1.50"),
+        1.5,
+        45000,
+        Decimal("45000.00"),
+        1,
+        Decimal("1"),
+        0.1,
+        Decimal("0.1"),
+        Decimal("1.005"),
+        Decimal("-0.00"),
+        0,
+        None,
+    ]
+    rows = [{"id": i, "amount": v} for i, v in enumerate(values * 2)]  # again: from memory
+    encoder = TableEncoder(table, ["id", "amount"])
+    expected = "".join(f"{r['id']}\t{format_value('decimal2', r['amount'])}\n" for r in rows)
+    assert encoder.encode(rows).decode() == expected
+    assert encoder.clean
+
+
 def test_status_reads_a_ledger_not_converted_yet(any_url: str, engine_for: Any) -> None:
     """`terp-seed status` writes nothing, so it counts a first-layout ledger as it is."""
     schema_at_head(any_url)
