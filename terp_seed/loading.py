@@ -50,6 +50,7 @@ Row = dict[str, Any]
 DEFAULT_CHUNK_ROWS = 2000  # SQLite and offline: rows buffered per table before a flush
 MYSQL_CHUNK_ROWS = 20_000  # MySQL: bigger chunks, as most of them go in by LOAD DATA
 BULK_MIN_ROWS = 2000  # a MySQL chunk of at least this many rows of a table uses LOAD DATA
+RAMP = 8  # the first chunk holds 1/RAMP of the rows of a full one; each next one twice as many
 SWITCH_INTERVAL = 0.00002  # seconds; see Loader._worker
 _ORDER = {t: i for i, t in enumerate(TERP_TABLES)}
 _in_worker = threading.local()
@@ -116,6 +117,9 @@ class Loader:
         self._run_id = run_id
         self._revision = revision
         self._chunk = chunk_rows or (MYSQL_CHUNK_ROWS if self._mysql else DEFAULT_CHUNK_ROWS)
+        # The first chunks are smaller (2,500, 5,000, 10,000 rows, then 20,000): the server
+        # starts loading sooner, so a step of a few thousand rows overlaps too.
+        self._limit = max(self._chunk // RAMP, min(self._chunk, bulk_rows))
         self._bulk_rows = bulk_rows
         self._overlap = overlap
         self._progress = progress
@@ -145,8 +149,9 @@ class Loader:
                 if buf is None:
                     buf = self._buffers[table] = []
                 buf.append(row)
-                if len(buf) >= self._chunk:
+                if len(buf) >= self._limit:
                     self._flush_all(submit)
+                    self._limit = min(self._limit * 2, self._chunk)
             self._flush_all(submit)
         return dict(self.counts)
 
