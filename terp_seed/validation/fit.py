@@ -28,8 +28,9 @@ from terp_seed.loading import ChunkCheckFn, Row
 from terp_seed.schema import metadata
 
 FitFn = Callable[[Any], bool]
-AllFitFn = Callable[[list[Any]], bool]
-"""Given a column's non-NULL values of a chunk: True when every one of them certainly fits.
+AllFitFn = Callable[[list[Any], set[type]], bool]
+"""Given a column's non-NULL values of a chunk and the set of their types (found once, for the
+NULL test): True when every one of them certainly fits.
 False means "look value by value" (the per-value test then finds and names the first misfit)."""
 TIMESTAMP_MIN = dt.datetime(1970, 1, 1, 0, 0, 1)
 TIMESTAMP_MAX = dt.datetime(2038, 1, 19, 3, 14, 7)
@@ -76,12 +77,14 @@ class TableFit:
             return False
         values = list(map(itemgetter(key), rows))
         # (``None in values`` compares each value with None: 0.08 µs a Decimal, 8x this)
-        if NoneType in set(map(type, values)):
+        types = set(map(type, values))
+        if NoneType in types:
             if not col.nullable:
                 return False
             values = [v for v in values if v is not None]
+            types.discard(NoneType)
         try:
-            return not values or col.fits_all(values)
+            return not values or col.fits_all(values, types)
         except (TypeError, ValueError, ArithmeticError):  # mixed or odd values: one by one
             return False
 
@@ -199,15 +202,14 @@ def describe_all(
     if isinstance(enum, sa.Enum):
         values = frozenset(enum.enums)
 
-        def fits(vs: list[Any]) -> bool:
-            distinct = set(vs)
-            return distinct <= values and set(map(type, distinct)) == {str}
+        def fits(vs: list[Any], types: set[type]) -> bool:
+            return types == {str} and set(vs) <= values
 
         return fits
     if isinstance(model, sa.JSON) or isinstance(live, sa.JSON):
-        return lambda vs: True
+        return lambda vs, types: True
     if isinstance(live, sa.Boolean):
-        return lambda vs: set(vs) <= {0, 1}
+        return lambda vs, types: set(vs) <= {0, 1}
     if isinstance(live, sa.Integer):
         return _integers(live)
     if isinstance(live, sa.Numeric) and not isinstance(live, sa.Float):
@@ -215,10 +217,10 @@ def describe_all(
     if isinstance(live, sa.DateTime):
         return _datetimes(live)
     if isinstance(live, sa.Date):
-        return lambda vs: set(map(type, vs)) <= {dt.date, dt.datetime}
+        return lambda vs, types: types <= {dt.date, dt.datetime}
     if isinstance(live, sa.String):
         return _strings(live)
-    return lambda vs: True
+    return lambda vs, types: True
 
 
 def _integers(live: sa.types.TypeEngine[Any]) -> AllFitFn:
@@ -226,7 +228,7 @@ def _integers(live: sa.types.TypeEngine[Any]) -> AllFitFn:
     bits = INT_BITS.get(kind, 64)
     low = 0 if getattr(live, "unsigned", False) else -(2 ** (bits - 1))
     high = 2**bits - 1 if low == 0 else 2 ** (bits - 1) - 1
-    return lambda vs: set(map(type, vs)) <= {int, bool} and low <= min(vs) and max(vs) <= high
+    return lambda vs, types: types <= {int, bool} and low <= min(vs) and max(vs) <= high
 
 
 def _decimals(live: sa.types.TypeEngine[Any]) -> AllFitFn | None:
@@ -237,8 +239,8 @@ def _decimals(live: sa.types.TypeEngine[Any]) -> AllFitFn | None:
     limit = Decimal(10) ** int(precision - scale)
     step = Decimal(1).scaleb(-scale)
 
-    def fits(values: list[Any]) -> bool:
-        if not set(map(type, values)) <= {Decimal, int}:
+    def fits(values: list[Any], types: set[type]) -> bool:
+        if not types <= {Decimal, int}:
             return False
         # quantize is monotonic: the largest magnitude fits when and only when all do (a NaN
         # or an infinity raises, and the values are then tested one by one)
@@ -249,10 +251,10 @@ def _decimals(live: sa.types.TypeEngine[Any]) -> AllFitFn | None:
 
 def _datetimes(live: sa.types.TypeEngine[Any]) -> AllFitFn:
     if not isinstance(live, sa.TIMESTAMP):
-        return lambda vs: set(map(type, vs)) <= {dt.date, dt.datetime}
+        return lambda vs, types: types <= {dt.date, dt.datetime}
 
-    def fits(values: list[Any]) -> bool:
-        if set(map(type, values)) != {dt.datetime}:
+    def fits(values: list[Any], types: set[type]) -> bool:
+        if types != {dt.datetime}:
             return False
         # an aware datetime cannot be compared with the naive bounds: TypeError, one by one
         return bool(min(values) >= TIMESTAMP_MIN and max(values) <= TIMESTAMP_MAX)
@@ -263,12 +265,12 @@ def _datetimes(live: sa.types.TypeEngine[Any]) -> AllFitFn:
 def _strings(live: sa.types.TypeEngine[Any]) -> AllFitFn:
     length = getattr(live, "length", None)
     if length is not None:
-        return lambda vs: set(map(type, vs)) == {str} and max(map(len, vs)) <= length
+        return lambda vs, types: types == {str} and max(map(len, vs)) <= length
     limit = TEXT_BYTES.get(type(live).__name__.upper())
     if limit is None:
-        return lambda vs: True
+        return lambda vs, types: True
     # UTF-8 takes at most 4 bytes a character: short values need no encoding to be measured
-    return lambda vs: set(map(type, vs)) == {str} and max(map(len, vs)) * 4 <= limit
+    return lambda vs, types: types == {str} and max(map(len, vs)) * 4 <= limit
 
 
 def _integer(live: sa.types.TypeEngine[Any]) -> tuple[str, FitFn]:
