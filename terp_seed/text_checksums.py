@@ -51,8 +51,9 @@ class Layout:
 
     columns: tuple[str, ...]  # the columns sent, in the rows' order
     constants: dict[str, str]  # checksum columns the rows leave to a constant default
-    extra: list[bytes]  # those defaults' texts, appended to a line's fields
-    pick: Callable[[list[bytes]], tuple[bytes, ...]]  # fields + extra -> checksum columns
+    # a line's fields -> the checksum columns among them, in table order, to fill ``template``
+    pick: Callable[[list[bytes]], tuple[bytes, ...]]
+    template: bytes  # the checksum text: ``%b`` for each field picked, the constants as text
 
 
 def has_timestamps(table: sa.Table) -> bool:
@@ -110,17 +111,20 @@ def layout(table: sa.Table, keys: Sequence[str], defaults: dict[str, str | None]
                 return None
             constants[name] = text
     slots = {name: i for i, name in enumerate(keys)}
-    slots.update({name: len(keys) + i for i, name in enumerate(constants)})
-    extra = [text.encode("utf-8") for text in constants.values()]
-    return Layout(tuple(keys), constants, extra, itemgetter(*(slots[n] for n in names)))
+    picked = [slots[n] for n in names if n in slots]
+    pick = itemgetter(*picked) if len(picked) > 1 else lambda fields: (fields[picked[0]],)
+    parts = [
+        b"%b" if n in slots else constants[n].encode("utf-8").replace(b"%", b"%%") for n in names
+    ]
+    return Layout(tuple(keys), constants, pick, b"\x1f".join(parts))
 
 
 def digests(payload: bytes, plan: Layout) -> bytes:
     """The checksum of each line of ``payload`` (a clean chunk), packed in line order."""
     lines = payload.split(b"\n")
     lines.pop()  # the empty piece after the last newline
-    md5, join, pick, extra = hashlib.md5, b"\x1f".join, plan.pick, plan.extra
-    return b"".join([md5(join(pick(line.split(b"\t") + extra))).digest() for line in lines])
+    md5, pick, template = hashlib.md5, plan.pick, plan.template
+    return b"".join([md5(template % pick(line.split(b"\t"))).digest() for line in lines])
 
 
 def first_mismatch(conn: sa.Connection, table: sa.Table, first: int, sums: bytes) -> int | None:
