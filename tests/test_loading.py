@@ -301,6 +301,30 @@ def test_worker_failure_stops_the_load_and_leaves_no_thread(mysql_url: str, engi
     assert not [t for t in threading.enumerate() if t.name.startswith("terp-seed-load")]
 
 
+@pytest.mark.parametrize("bulk_rows", [10**9, 1], ids=["insert", "load-data"])
+@pytest.mark.parametrize("change", ["other-key", "extra-key", "missing-key"])
+def test_rows_with_different_columns_are_refused(
+    mysql_url: str, engine_for, bulk_rows: int, change: str
+) -> None:
+    schema_at_head(mysql_url)
+    rows = [r for r in _client_rows(300) if r[0] == "clients"]
+    odd = rows[150][1]
+    if change != "extra-key":
+        del odd["wishlist"]
+    if change != "missing-key":
+        odd["notes" if "notes" in metadata.tables["clients"].c else "version"] = None
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with (
+            pytest.raises(SeedDataError, match="factory for clients produced rows with different"),
+            conn.begin(),
+        ):
+            Loader(conn.execute, conn=conn, run_id="r", revision=None, bulk_rows=bulk_rows).load(
+                iter(rows)
+            )
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0
+
+
 def test_stream_failure_waits_for_the_chunk_in_flight(mysql_url: str, engine_for) -> None:
     schema_at_head(mysql_url)
     rows = _client_rows(2000)
