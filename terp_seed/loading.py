@@ -174,9 +174,7 @@ class Loader:
         keys = rows[0].keys()
         bulk = self._mysql and len(rows) >= self._bulk_rows
         mixed = SeedDataError(f"factory for {table} produced rows with different columns")
-        if set(map(len, rows)) != {len(keys)} or (
-            not bulk and any(r.keys() != keys for r in rows)
-        ):
+        if set(map(len, rows)) != {len(keys)} or (not bulk and any(r.keys() != keys for r in rows)):
             raise mixed
         try:
             return self._prepare_rows(table, rows, tuple(keys), bulk)
