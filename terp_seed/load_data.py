@@ -40,6 +40,7 @@ Encoder = Callable[[list[Row]], tuple[list[str], int]]
 NULL = "\\N"
 _ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\0", "\\0"))
 _CACHE_LIMIT = 20_000
+MEMO_SAMPLE = 1000  # rows of a chunk that tell whether a column's values repeat
 WARNINGS_SHOWN = 5
 _MYSQL = mysql.dialect()
 
@@ -134,6 +135,12 @@ class TableEncoder:
         self.table = table
         self.columns = tuple(columns)
         self.kinds = tuple(_kind(table.c[c]) for c in self.columns)
+        # decimal and time columns whose texts are remembered, while their values repeat
+        self._memos = {
+            i: _Memo(decimal_text(int(kind[7:])) if kind != "time" else str)
+            for i, kind in enumerate(self.kinds)
+            if kind == "time" or kind.startswith("decimal")
+        }
         self._fast = self._compile()
         self.clean = False  # whether the last chunk encoded needed no escaping
 
@@ -144,6 +151,7 @@ class TableEncoder:
             text = "".join(lines)
         except (TypeError, ValueError):  # a value of another type than its column's
             text, nulls = "", -1
+        self._forget_unique(len(rows))
         self.clean = self._clean(text, len(rows), nulls)
         if not self.clean:
             text = "".join(self._safe_line(row) for row in rows)
@@ -164,6 +172,22 @@ class TableEncoder:
             and "\0" not in text
         )
 
+    def _forget_unique(self, rows: int) -> None:
+        """Stop remembering the texts of a column whose values of this chunk were mostly new.
+
+        A remembered text costs a lookup, a tenth of formatting; a new value costs the lookup,
+        the formatting and keeping it, and hashing a new decimal alone costs more than its text.
+        Below about two thirds of values found, remembering loses (order totals, timestamps to
+        the second); money from a price list or a constant timestamp keeps it.
+        """
+        unique = [i for i, memo in self._memos.items() if memo.misses * 3 > rows]
+        for memo in self._memos.values():
+            memo.misses = 0
+        if unique and rows >= MEMO_SAMPLE:
+            for i in unique:
+                del self._memos[i]
+            self._fast = self._compile()
+
     def _safe_line(self, row: Row) -> str:
         values = (format_value(k, row[c]) for c, k in zip(self.columns, self.kinds, strict=True))
         return "\t".join(values) + "\n"
@@ -172,23 +196,22 @@ class TableEncoder:
         """Build ``encode(rows) -> (lines, NULL count)`` specialised to these columns."""
         names = [f"v{i}" for i in range(len(self.columns))]
         fields = []
-        helpers: dict[str, Callable[[object], str]] = {}
-        for name, kind in zip(names, self.kinds, strict=True):
-            if kind.startswith("decimal") and f"_{kind}" not in helpers:
-                seen: dict[object, str] = {}
-                helpers[f"_{kind}"] = _remembering(decimal_text(int(kind[7:])), seen)
-                helpers[f"_{kind}_seen"] = seen.get  # type: ignore[assignment]
-            value = {
-                kind: f"(_{kind}_seen({name}) or _{kind}({name}))"
-                if kind.startswith("decimal")
-                else None,
-                "int": f"f'{{{name}:d}}'",  # an int or bool; anything else takes the safe path
-                "bool": f"(1 if {name} else 0)",
-                "json": f"_json({name})",
-                "time": f"(_times.get({name}) or _time({name}))",
-            }.get(kind)
-            # !s: str() is three times cheaper than format() for a Decimal
-            fields.append(f"{{_NULL if {name} is None else {value or name + '!s'}}}")
+        helpers: dict[str, Callable[[object], str | None]] = {}
+        for i, (name, kind) in enumerate(zip(names, self.kinds, strict=True)):
+            memo = self._memos.get(i)
+            if memo is not None:
+                helpers[f"_seen{i}"], helpers[f"_text{i}"] = memo.seen.get, memo.text
+                value = f"(_seen{i}({name}) or _text{i}({name}))"
+            elif kind.startswith("decimal"):
+                helpers[f"_text{i}"] = decimal_text(int(kind[7:]))
+                value = f"_text{i}({name})"
+            else:
+                value = {
+                    "int": f"f'{{{name}:d}}'",  # an int or bool; anything else: the safe path
+                    "bool": f"(1 if {name} else 0)",
+                    "json": f"_json({name})",
+                }.get(kind, f"{name}!s")  # !s: str() is 3x cheaper than format() for a Decimal
+            fields.append(f"{{_NULL if {name} is None else {value}}}")
         unpack = f"{', '.join(names)}{',' if len(names) == 1 else ''} = values"
         line = "\\t".join(fields)
         source = (
@@ -203,14 +226,11 @@ class TableEncoder:
             f'        append(f"{line}\\n")\n'
             "    return lines, nulls\n"
         )
-        times: dict[object, str] = {}
         namespace: dict[str, Any] = {
             "_get": _getter(self.columns),
             **helpers,
             "_NULL": NULL,
             "_json": _json_cache(),
-            "_times": times,
-            "_time": _time_formatter(times),
         }
         exec(compile(source, f"<encoder {self.table.name}>", "exec"), namespace)
         encoder: Encoder = namespace["encode"]
@@ -246,28 +266,27 @@ def _json_cache() -> Callable[[object], str]:
     return dumps
 
 
-def _time_formatter(times: dict[object, str]) -> Callable[[object], str]:
-    """``str()`` of a date or datetime, remembered: formatting one costs 0.5-1 µs."""
-    return _remembering(str, times, date)
+class _Memo:
+    """The texts of one column's values, remembered (at most ``_CACHE_LIMIT``) and counted:
+    ``text`` is only called for a value not found in ``seen``. Values that compare equal must
+    have the same text (a decimal's text is its value at the column's scale: ``Decimal('1.5')``
+    and ``Decimal('1.50')`` both give ``1.50``)."""
 
+    __slots__ = ("misses", "seen", "text_of")
 
-def _remembering(
-    text_of: Callable[[object], str], seen: dict[object, str], kind: type = object
-) -> Callable[[object], str]:
-    """``text_of``, whose results for values of ``kind`` are kept in ``seen`` (at most
-    ``_CACHE_LIMIT``): the encoder looks there first, as a lookup costs a tenth of formatting.
-    Values that compare equal must have the same text (a decimal's text is its value at the
-    column's scale: ``Decimal('1.5')`` and ``Decimal('1.50')`` both give ``1.50``)."""
+    def __init__(self, text_of: Callable[[Any], str]) -> None:
+        self.text_of = text_of
+        self.seen: dict[object, str] = {}
+        self.misses = 0
 
-    def fmt(value: object) -> str:
-        text = text_of(value)
-        if isinstance(value, kind):
-            if len(seen) >= _CACHE_LIMIT:
-                seen.clear()
-            seen[value] = text
+    def text(self, value: object) -> str:
+        self.misses += 1
+        text = self.text_of(value)
+        if isinstance(value, Decimal | date | int):  # not a str or float sent for it
+            if len(self.seen) >= _CACHE_LIMIT:
+                self.seen.clear()
+            self.seen[value] = text
         return text
-
-    return fmt
 
 
 def load_data(

@@ -262,6 +262,43 @@ def test_the_encoder_remembers_decimal_texts_without_mixing_equal_values() -> No
     assert encoder.clean
 
 
+def test_the_encoder_forgets_columns_whose_values_do_not_repeat() -> None:
+    """Unique totals and timestamps stop being remembered after a chunk; repeated ones are
+    kept; the text is the same either way."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from terp_seed.load_data import TableEncoder, format_value
+
+    table = sa.Table(
+        "money",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer),
+        sa.Column("total", sa.Numeric(12, 2)),
+        sa.Column("price", sa.Numeric(12, 4)),
+        sa.Column("at", sa.DateTime),
+    )
+    start = dt.datetime(2025, 1, 1)
+    rows = [
+        {
+            "id": i,
+            "total": Decimal(i).scaleb(-2),
+            "price": (Decimal("1.5"), Decimal("2.25"), 3)[i % 3],
+            "at": start + dt.timedelta(seconds=i),
+        }
+        for i in range(6000)
+    ]
+    encoder = TableEncoder(table, ["id", "total", "price", "at"])
+    kinds = dict(zip(encoder.columns, encoder.kinds, strict=True))
+    for chunk in (rows[:3000], rows[3000:]):
+        expected = "".join(
+            "\t".join(format_value(kinds[c], r[c]) for c in encoder.columns) + "\n" for r in chunk
+        )
+        assert encoder.encode(chunk).decode() == expected and encoder.clean
+    remembered = {encoder.columns[i] for i in encoder._memos}
+    assert remembered == {"price"}
+
+
 def test_status_reads_a_ledger_not_converted_yet(any_url: str, engine_for: Any) -> None:
     """`terp-seed status` writes nothing, so it counts a first-layout ledger as it is."""
     schema_at_head(any_url)
