@@ -213,6 +213,8 @@ class TableEncoder:
                 }.get(kind, f"{name}!s")  # !s: str() is 3x cheaper than format() for a Decimal
             fields.append(f"{{_NULL if {name} is None else {value}}}")
         unpack = f"{', '.join(names)}{',' if len(names) == 1 else ''} = values"
+        # by identity: values.count(None) compares each value with None, 0.3 µs a Decimal
+        nulls = " + ".join(f"({name} is None)" for name in names)
         line = "\\t".join(fields)
         source = (
             "def encode(rows):\n"
@@ -221,8 +223,8 @@ class TableEncoder:
             "    nulls = 0\n"
             "    for row in rows:\n"
             "        values = _get(row)\n"
-            "        nulls += values.count(None)\n"
             f"        {unpack}\n"
+            f"        nulls += {nulls}\n"
             f'        append(f"{line}\\n")\n'
             "    return lines, nulls\n"
         )
