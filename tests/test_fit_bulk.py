@@ -29,6 +29,7 @@ CASES: list[tuple[sa.types.TypeEngine[Any], list[Any]]] = [
             Decimal("999.99"),
             Decimal("999.995"),
             Decimal("-999.994"),
+            Decimal("-999.995"),
             Decimal("1000"),
             999,
             1000,

@@ -242,9 +242,11 @@ def _decimals(live: sa.types.TypeEngine[Any]) -> AllFitFn | None:
     def fits(values: list[Any], types: set[type]) -> bool:
         if not types <= {Decimal, int}:
             return False
-        # quantize is monotonic: the largest magnitude fits when and only when all do (a NaN
-        # or an infinity raises, and the values are then tested one by one)
-        return Decimal(str(max(map(abs, values)))).quantize(step) < limit
+        # quantize is monotonic: the extremes fit when and only when all do (a NaN or an
+        # infinity raises, and the values are then tested one by one); max and min compare in
+        # place where abs() would make a new Decimal of each value
+        high, low = Decimal(str(max(values))), Decimal(str(min(values)))
+        return high.quantize(step) < limit and -low.quantize(step) < limit
 
     return fits
 
