@@ -284,7 +284,11 @@ class _Memo:
     def text(self, value: object) -> str:
         self.misses += 1
         text = self.text_of(value)
-        if isinstance(value, Decimal | date | int):  # not a str or float sent for it
+        # not a str or float sent for the column, nor an aware datetime (the same instant at
+        # another offset compares equal but reads otherwise)
+        if isinstance(value, Decimal | int) or (
+            isinstance(value, date) and getattr(value, "tzinfo", None) is None
+        ):
             if len(self.seen) >= _CACHE_LIMIT:
                 self.seen.clear()
             self.seen[value] = text

@@ -262,6 +262,23 @@ def test_the_encoder_remembers_decimal_texts_without_mixing_equal_values() -> No
     assert encoder.clean
 
 
+def test_the_encoder_does_not_remember_aware_datetimes() -> None:
+    """The same instant at two offsets compares equal: each must still be sent as it reads."""
+    import datetime as dt
+
+    from terp_seed.load_data import TableEncoder
+
+    table = sa.Table(
+        "times", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("at", sa.DateTime)
+    )
+    utc = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
+    paris = utc.astimezone(dt.timezone(dt.timedelta(hours=1)))
+    assert utc == paris and str(utc) != str(paris)
+    rows = [{"id": 1, "at": utc}, {"id": 2, "at": paris}]
+    encoder = TableEncoder(table, ["id", "at"])
+    assert encoder.encode(rows).decode() == f"1\t{utc}\n2\t{paris}\n"
+
+
 def test_the_encoder_forgets_columns_whose_values_do_not_repeat() -> None:
     """Unique totals and timestamps stop being remembered after a chunk; repeated ones are
     kept; the text is the same either way."""
