@@ -50,7 +50,8 @@ Row = dict[str, Any]
 DEFAULT_CHUNK_ROWS = 2000  # SQLite and offline: rows buffered per table before a flush
 MYSQL_CHUNK_ROWS = 20_000  # MySQL: bigger chunks, as most of them go in by LOAD DATA
 BULK_MIN_ROWS = 2000  # a MySQL chunk of at least this many rows of a table uses LOAD DATA
-RAMP = 8  # the first chunk holds 1/RAMP of the rows of a full one; each next one twice as many
+RAMP = 8  # a step's first flush comes at 1/RAMP of a full chunk (not below the LOAD DATA
+# minimum, so SQLite, offline and small chunks keep their size), each next one at twice as many
 SWITCH_INTERVAL = 0.00002  # seconds; see Loader._worker
 _ORDER = {t: i for i, t in enumerate(TERP_TABLES)}
 _in_worker = threading.local()
@@ -119,7 +120,7 @@ class Loader:
         self._chunk = chunk_rows or (MYSQL_CHUNK_ROWS if self._mysql else DEFAULT_CHUNK_ROWS)
         # The first chunks are smaller (2,500, 5,000, 10,000 rows, then 20,000): the server
         # starts loading sooner, so a step of a few thousand rows overlaps too.
-        self._limit = max(self._chunk // RAMP, min(self._chunk, bulk_rows))
+        self._limit = max(1, self._chunk // RAMP, min(self._chunk, bulk_rows))
         self._bulk_rows = bulk_rows
         self._overlap = overlap
         self._progress = progress
