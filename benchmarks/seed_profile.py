@@ -94,10 +94,10 @@ def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, s
     def timed_live_chunk_check(conn: Any) -> Any:
         check = live_chunk_check(conn)
 
-        def timed(table: str, rows: list[Any]) -> None:
+        def timed(table: str, rows: list[Any], *, bulk: bool = False) -> None:
             started = time.perf_counter()
             try:
-                check(table, rows)
+                check(table, rows, bulk=bulk)
             finally:
                 totals["chunk check"] += time.perf_counter() - started
 

@@ -10,7 +10,9 @@ Encoding is the loader's hot path, so each table gets an encoder compiled for it
 formats a row with one f-string and escapes nothing. Whether escaping was needed is then proved
 for the whole chunk at once: the text must hold exactly one tab per column gap, one newline per
 row, no carriage return or NUL, and exactly one backslash per NULL marker. A chunk that fails the
-proof (a value with a tab, a backslash, ...) is encoded again value by value with full escaping.
+proof (a value with a tab, a backslash, ...), or holds a value of another type than its column's
+(a string for an integer, a date or a boolean), is encoded again value by value with full
+escaping (the loader checks such a chunk in full first: :mod:`terp_seed.validation.fit`).
 
 The file is an anonymous temporary file (``/proc/self/fd/N`` on Linux, so it never has a name
 and disappears however the process ends; a named temporary file removed in ``finally``
@@ -26,7 +28,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -115,6 +117,15 @@ def decimal_text(scale: int) -> Callable[[object], str]:
     return text
 
 
+def time_text(value: object) -> str:
+    """A date, time or datetime as ``LOAD DATA`` reads it (its ``str()``). Any other value
+    raises TypeError: the server would read a string such as ``2025-1-1`` without a warning and
+    store it as another text, so such a chunk takes the safe path after the full chunk check."""
+    if isinstance(value, date | time):
+        return str(value)
+    raise TypeError(f"not a date or time: {value!r}")
+
+
 def format_value(kind: str, value: object) -> str:
     """One value as ``LOAD DATA`` reads it, fully escaped (the safe path)."""
     if value is None:
@@ -137,7 +148,7 @@ class TableEncoder:
         self.kinds = tuple(_kind(table.c[c]) for c in self.columns)
         # decimal and time columns whose texts are remembered, while their values repeat
         self._memos = {
-            i: _Memo(decimal_text(int(kind[7:])) if kind != "time" else str)
+            i: _Memo(decimal_text(int(kind[7:])) if kind != "time" else time_text)
             for i, kind in enumerate(self.kinds)
             if kind == "time" or kind.startswith("decimal")
         }
@@ -205,10 +216,16 @@ class TableEncoder:
             elif kind.startswith("decimal"):
                 helpers[f"_text{i}"] = decimal_text(int(kind[7:]))
                 value = f"_text{i}({name})"
+            elif kind == "time":
+                helpers[f"_text{i}"] = time_text
+                value = f"_text{i}({name})"
             else:
+                # a value of another type than its column's fails here (TypeError, ValueError)
+                # and takes the safe path, after the full chunk check: an int or bool for an
+                # integer; True, False, 0 or 1 for a boolean (None from _bool fails :s)
                 value = {
-                    "int": f"f'{{{name}:d}}'",  # an int or bool; anything else: the safe path
-                    "bool": f"(1 if {name} else 0)",
+                    "int": f"f'{{{name}:d}}'",
+                    "bool": f"_bool({name}):s",
                     "json": f"_json({name})",
                 }.get(kind, f"{name}!s")  # !s: str() is 3x cheaper than format() for a Decimal
             fields.append(f"{{_NULL if {name} is None else {value}}}")
@@ -233,6 +250,7 @@ class TableEncoder:
             **helpers,
             "_NULL": NULL,
             "_json": _json_cache(),
+            "_bool": {True: "1", False: "0"}.get,
         }
         exec(compile(source, f"<encoder {self.table.name}>", "exec"), namespace)
         encoder: Encoder = namespace["encode"]

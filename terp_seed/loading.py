@@ -8,6 +8,10 @@ row per run of consecutive keys, with the rows' checksums computed from the text
 chunk went in by ``LOAD DATA`` (:mod:`terp_seed.text_checksums`), by the server otherwise.
 Offline (``--sql``) it renders the same statements as SQL text instead.
 
+Each chunk is checked against the live columns before it is sent (``check``); a ``LOAD DATA``
+chunk only for what the server would not refuse itself, and in full when the server refuses it,
+to name the value (:mod:`terp_seed.validation.fit`).
+
 On MySQL the database work of a chunk (insert and ledger) runs on a worker thread while the
 caller generates the next chunk, so generation and loading overlap. Only one chunk is in flight;
 any statement the caller's thread sends on the connection meanwhile (a factory asking for its
@@ -72,9 +76,12 @@ class ChunkVerifier(Protocol):
 
 
 class ChunkCheckFn(Protocol):
-    """Called with each chunk before it is sent; raises to stop the step."""
+    """Called with each chunk before it is sent; raises to stop the step. ``bulk``: the chunk
+    goes in by ``LOAD DATA``, where the server refuses what does not fit (see
+    :mod:`terp_seed.validation.fit`); the loader calls it again without ``bulk`` to name the
+    value when the server refuses the chunk or the encoder meets a value of another type."""
 
-    def __call__(self, table: str, rows: list[Row]) -> None: ...
+    def __call__(self, table: str, rows: list[Row], *, bulk: bool = False) -> None: ...
 
 
 @dataclass
@@ -84,7 +91,7 @@ class _Chunk:
     table: str
     columns: tuple[str, ...]
     ids: list[int]
-    rows: list[Row] | None = None
+    rows: list[Row] | None = None  # for ``LOAD DATA`` too while a check may need them
     payload: bytes | None = None
     checksums: bytes | None = None  # computed from ``payload``, in key order
     layout: Layout | None = None  # how ``checksums`` were computed
@@ -188,18 +195,22 @@ class Loader:
         self, table: str, rows: list[Row], columns: tuple[str, ...], bulk: bool
     ) -> _Chunk:
         if self._check is not None:
-            self._check(table, rows)
+            self._check(table, rows, bulk=bulk)
         ids = [r["id"] for r in rows]
         if not bulk:
             return _Chunk(table, columns, ids, rows=rows)
-        # LOAD DATA: the dicts can go, memory stays flat
         encoder = self._encoder(table, columns)
         payload = encoder.encode(rows)
+        if self._check is not None and not encoder.clean:
+            self._check(table, rows)  # a value of another type than its column's, or to escape
         plan = self._layout(table, columns)
         sums = None
         if plan is not None and encoder.clean and ids == list(range(ids[0], ids[0] + len(ids))):
             sums = digests(payload, plan)
-        return _Chunk(table, columns, ids, payload=payload, checksums=sums, layout=plan)
+        # The dicts stay until the chunk is in (one chunk in flight): if the server refuses a
+        # value, the full check names it. Without a check they can go now.
+        kept = rows if self._check is not None else None
+        return _Chunk(table, columns, ids, rows=kept, payload=payload, checksums=sums, layout=plan)
 
     def _layout(self, table: str, columns: tuple[str, ...]) -> Layout | None:
         """How to send ``table``'s rows so their lines give their checksums, or ``None``."""
@@ -239,7 +250,13 @@ class Loader:
         t = metadata.tables[chunk.table]
         ids = chunk.ids
         if chunk.payload is not None:
-            load_data(conn.connection.dbapi_connection, t, chunk.columns, chunk.payload, ids)
+            try:
+                load_data(conn.connection.dbapi_connection, t, chunk.columns, chunk.payload, ids)
+            except SeedDataError:
+                if self._check is not None and chunk.rows is not None:
+                    self._check(chunk.table, chunk.rows)  # names the first value that does not fit
+                raise
+            chunk.rows = None
         elif chunk.rows is not None:
             conn.execute(t.insert(), plain_json(t, chunk.rows))
         first, last = min(ids), max(ids)

@@ -362,3 +362,85 @@ def test_scattered_keys_are_recorded_row_by_row(mysql_url: str, engine_for) -> N
                 )
             ).all()
     assert sorted(tuple(r) for r in recorded) == [("insert", 50, 1000), ("load", 50, 5000)]
+
+
+MISFITS: list[tuple[str, str, Any, bool]] = [
+    # (case, column, value, whether the server sees the chunk: it refuses the value itself)
+    ("too-long", "name", "N" * 256, True),
+    ("null-in-not-null", "name", None, True),
+    ("int-out-of-range", "payment_terms", 2**40, True),
+    ("decimal-out-of-range", "credit_limit", Decimal("1E+14"), True),
+    ("timestamp-out-of-range", "created_at", dt.datetime(2040, 1, 1), True),
+    # the server would store these without a warning, as another value or text
+    ("enum-in-other-case", "businessType", "retail", False),
+    ("string-for-an-integer", "payment_terms", "30", False),
+    ("string-for-a-timestamp", "created_at", "2025-1-1 0:0:0", False),
+    ("string-for-a-boolean", "is_buyer", "no", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "sent"), [m[1:] for m in MISFITS], ids=[m[0] for m in MISFITS]
+)
+def test_a_bulk_chunk_misfit_is_named_as_the_full_check_names_it(
+    mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch, column: str, value: Any, sent: bool
+) -> None:
+    """A LOAD DATA chunk is checked only for what the server would not refuse itself; whatever
+    the server refuses, the one-line error is still the full check's, and nothing is written."""
+    from terp_seed import loading
+    from terp_seed.validation import live_chunk_check
+    from terp_seed.validation.fit import reflect_table
+
+    schema_at_head(mysql_url)
+    rows = [item for item in _client_rows(600) if item[0] == "clients"]
+    rows[400][1][column] = value
+    loads: list[str] = []
+    real_load = loading.load_data
+    monkeypatch.setattr(
+        loading, "load_data", lambda dbapi, t, *a: (loads.append(t.name), real_load(dbapi, t, *a))
+    )
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with pytest.raises(SeedDataError) as full:
+            reflect_table(conn, "clients").check([r for _t, r in rows])
+        conn.rollback()  # reflecting began a transaction
+        with pytest.raises(SeedDataError) as err, conn.begin():
+            Loader(
+                conn.execute,
+                conn=conn,
+                run_id="r",
+                revision=None,
+                bulk_rows=1,
+                check=live_chunk_check(conn),
+            ).load(iter(rows))
+        assert str(err.value) == str(full.value)
+        assert str(err.value).startswith(f"clients.{column}: value ")
+        where = f"row id {rows[400][1]['id']}; nothing of this step was written"
+        assert str(err.value).endswith(where)
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM terp_seed_ledger")).scalar() == 0
+    # the ramp's first chunk (2,500 rows at most) holds all 600 rows: sent once, or never
+    assert loads == (["clients"] if sent else [])
+
+
+def test_a_bulk_chunk_the_server_refuses_for_another_reason_keeps_its_error(
+    mysql_url: str, engine_for
+) -> None:
+    from terp_seed.validation import live_chunk_check
+
+    schema_at_head(mysql_url)
+    rows = [item for item in _client_rows(600) if item[0] == "clients"]
+    rows[400][1]["teri_code"] = rows[3][1]["teri_code"]  # fits its column; a duplicate
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        refused = r"^bulk load into clients inserted 599 of 600"
+        with pytest.raises(SeedDataError, match=refused), conn.begin():
+            Loader(
+                conn.execute,
+                conn=conn,
+                run_id="r",
+                revision=None,
+                bulk_rows=1,
+                check=live_chunk_check(conn),
+            ).load(iter(rows))
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0

@@ -9,6 +9,15 @@ database itself: column types, lengths, enum values and nullability are reflecte
 instead of a driver traceback from the middle of a multi-row INSERT. SQLite keeps no enum values
 and no lengths, so there the enum values come from :mod:`terp_seed.schema`, and lengths and
 TIMESTAMP bounds are still enforced: the seeds are written for MySQL.
+
+A chunk that goes in by ``LOAD DATA`` (``bulk=True``) is checked by the server itself: with
+``LOCAL`` it reports every value that does not fit its column (too long, out of range, NULL in
+a NOT NULL column, a bad date) as a warning, and every warning fails the load and the step. So
+before such a chunk only its columns are checked, and the enum columns: the server takes an
+enum value in another case or with trailing spaces without a word and stores the declared one.
+The encoder sends a value of another type than its column's (a string in an integer, date or
+boolean column) only after the full check (:mod:`terp_seed.load_data`), and when the server
+refuses a chunk the loader runs the full check over it to name the value the same way.
 """
 
 from __future__ import annotations
@@ -48,6 +57,8 @@ class ColumnFit:
     nullable: bool
     required: bool  # NOT NULL without a default: a row must give a value
     fits_all: AllFitFn | None = None  # the whole column of a chunk at once, where possible
+    # the server takes some values this column refuses and stores another text (an enum)
+    normalised: bool = False
 
 
 class TableFit:
@@ -57,18 +68,22 @@ class TableFit:
         self.table = table
         self.columns = dict(columns)
 
-    def check(self, rows: list[Row]) -> None:
+    def check(self, rows: list[Row], *, bulk: bool = False) -> None:
         """Raise :class:`SeedDataError` at the first value that does not fit.
 
         Column by column first: each column's values of the chunk are tested at once (a
         maximum length, a set of enum values, the extremes of a range), which is where almost
         all the time of a good chunk goes. Only a column that this cannot clear is tested value
         by value, row by row, so the error names the same first misfit either way.
+
+        ``bulk``: the rows go in by ``LOAD DATA``, whose warnings the server raises for every
+        other misfit; only the rows' columns and the normalised (enum) columns are tested.
         """
         if not rows:
             return
         self._check_keys(rows[0])
-        unclear = [key for key in rows[0] if not self._column_fits(self.columns[key], key, rows)]
+        keys = [k for k in rows[0] if self.columns[k].normalised] if bulk else list(rows[0])
+        unclear = [key for key in keys if not self._column_fits(self.columns[key], key, rows)]
         if unclear:
             self._check_rows(rows, unclear)
 
@@ -134,11 +149,11 @@ def live_chunk_check(conn: sa.Connection) -> ChunkCheckFn:
     """A chunk check that reflects each table from ``conn`` on first use, then reuses it."""
     cache: dict[str, TableFit] = {}
 
-    def check(table: str, rows: list[Row]) -> None:
+    def check(table: str, rows: list[Row], *, bulk: bool = False) -> None:
         fit = cache.get(table)
         if fit is None:
             fit = cache[table] = reflect_table(conn, table)
-        fit.check(rows)
+        fit.check(rows, bulk=bulk)
 
     return check
 
@@ -160,6 +175,7 @@ def reflect_table(conn: sa.Connection, table: str) -> TableFit:
             and info.get("default") is None
             and not info.get("autoincrement"),
             fits_all=describe_all(info["type"], model_type),
+            normalised=isinstance(info["type"], sa.Enum) or isinstance(model_type, sa.Enum),
         )
     return TableFit(table, fits)
 
