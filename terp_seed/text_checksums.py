@@ -41,6 +41,7 @@ from terp_seed.ledger import DIGEST, checksum_columns, checksum_expr
 from terp_seed.load_data import NULL
 
 SAMPLE = 8  # keys of each chunk whose checksum the server confirms
+_SAMPLES: dict[tuple[str, sa.Table], sa.Select[Any]] = {}  # (dialect, table): sample query
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _SPECIAL = re.compile(r"[\t\n\r\0\\]")
 
@@ -132,9 +133,14 @@ def first_mismatch(conn: sa.Connection, table: sa.Table, first: int, sums: bytes
     whose checksum differs from ``sums``, or ``None``."""
     count = len(sums) // DIGEST
     picks = sorted({first + (count - 1) * i // (SAMPLE - 1) for i in range(SAMPLE)})
-    rows = conn.execute(
-        sa.select(table.c.id, checksum_expr(conn, table)).where(table.c.id.in_(picks))
-    )
+    which = (conn.dialect.name, table)
+    query = _SAMPLES.get(which)
+    if query is None:  # built once: its cache key and compiled form are then reused
+        sample: sa.BindParameter[list[int]] = sa.bindparam("sample_keys", expanding=True)
+        query = _SAMPLES[which] = sa.select(table.c.id, checksum_expr(conn, table)).where(
+            table.c.id.in_(sample)
+        )
+    rows = conn.execute(query, {"sample_keys": picks})
     stored = {int(k): bytes(d) for k, d in rows}
     for key in picks:
         at = (key - first) * DIGEST
