@@ -83,8 +83,10 @@ def _kind(column: sa.Column[Any]) -> str:
         return "bool"
     if isinstance(kind, sa.Integer):
         return "int"
-    if isinstance(kind, sa.Date | sa.DateTime | sa.Time):
+    if isinstance(kind, sa.Date | sa.DateTime):
         return "time"
+    if isinstance(kind, sa.Time):
+        return "clock"
     if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
         return f"decimal{kind.scale or 0}"
     return "plain"
@@ -118,12 +120,21 @@ def decimal_text(scale: int) -> Callable[[object], str]:
 
 
 def time_text(value: object) -> str:
-    """A date, time or datetime as ``LOAD DATA`` reads it (its ``str()``). Any other value
-    raises TypeError: the server would read a string such as ``2025-1-1`` without a warning and
-    store it as another text, so such a chunk takes the safe path after the full chunk check."""
-    if isinstance(value, date | time):
+    """A date or datetime as ``LOAD DATA`` reads it (its ``str()``), for a DATE, DATETIME or
+    TIMESTAMP column. Any other value raises TypeError: the server would read a string such as
+    ``2025-1-1`` or a time of day such as ``10:11:12`` (as 2010-11-12) without a warning and
+    store another text, so such a chunk takes the safe path after the full chunk check."""
+    if isinstance(value, date):
         return str(value)
-    raise TypeError(f"not a date or time: {value!r}")
+    raise TypeError(f"not a date: {value!r}")
+
+
+def clock_text(value: object) -> str:
+    """A time of day as ``LOAD DATA`` reads it, for a TIME column; any other value raises
+    TypeError (see :func:`time_text`)."""
+    if isinstance(value, time):
+        return str(value)
+    raise TypeError(f"not a time of day: {value!r}")
 
 
 def format_value(kind: str, value: object) -> str:
@@ -216,8 +227,8 @@ class TableEncoder:
             elif kind.startswith("decimal"):
                 helpers[f"_text{i}"] = decimal_text(int(kind[7:]))
                 value = f"_text{i}({name})"
-            elif kind == "time":
-                helpers[f"_text{i}"] = time_text
+            elif kind in ("time", "clock"):
+                helpers[f"_text{i}"] = time_text if kind == "time" else clock_text
                 value = f"_text{i}({name})"
             else:
                 # a value of another type than its column's fails here (TypeError, ValueError)

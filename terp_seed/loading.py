@@ -201,8 +201,10 @@ class Loader:
             return _Chunk(table, columns, ids, rows=rows)
         encoder = self._encoder(table, columns)
         payload = encoder.encode(rows)
-        if self._check is not None and not encoder.clean:
-            self._check(table, rows)  # a value of another type than its column's, or to escape
+        if self._check is not None and (not encoder.clean or None in ids):
+            # a value of another type than its column's, one to escape, or a NULL key (the
+            # server would give the row a key of its own)
+            self._check(table, rows)
         plan = self._layout(table, columns)
         sums = None
         if plan is not None and encoder.clean and ids == list(range(ids[0], ids[0] + len(ids))):

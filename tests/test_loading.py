@@ -376,6 +376,8 @@ MISFITS: list[tuple[str, str, Any, bool]] = [
     ("string-for-an-integer", "payment_terms", "30", False),
     ("string-for-a-timestamp", "created_at", "2025-1-1 0:0:0", False),
     ("string-for-a-boolean", "is_buyer", "no", False),
+    ("time-of-day-for-a-timestamp", "created_at", dt.time(10, 11, 12), False),  # 2010-11-12
+    ("null-key", "id", None, False),  # the server would give the row a key of its own
 ]
 
 
@@ -444,3 +446,43 @@ def test_a_bulk_chunk_the_server_refuses_for_another_reason_keeps_its_error(
                 check=live_chunk_check(conn),
             ).load(iter(rows))
         assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0
+
+
+def test_a_null_timestamp_the_server_would_stamp_is_refused_before_load_data(
+    mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``explicit_defaults_for_timestamp`` off (MySQL 5.7, older MariaDB), the server
+    stores NULL sent for a TIMESTAMP NOT NULL column as the current time, without a warning:
+    before LOAD DATA such a column is checked too."""
+    from terp_seed import loading
+    from terp_seed.factories.parties import vendors
+    from terp_seed.validation import live_chunk_check
+
+    schema_at_head(mysql_url)
+    gen = Gen(seed=3, size=parse_size("600"), ids=IdAllocator(None), parents=Parents(None))
+    rows = [(t, with_timestamps(t, r)) for t, r in vendors(gen, 600)]
+    rows[400][1]["createdAt"] = None
+    loads: list[str] = []
+    real_load = loading.load_data
+    monkeypatch.setattr(
+        loading, "load_data", lambda dbapi, t, *a: (loads.append(t.name), real_load(dbapi, t, *a))
+    )
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        conn.exec_driver_sql("SET SESSION explicit_defaults_for_timestamp = OFF")
+        conn.commit()
+        key = rows[400][1]["id"]
+        refused = (
+            rf"^vendors\.createdAt: value None does not fit \(accepts NOT NULL\); row id {key};"
+        )
+        with pytest.raises(SeedDataError, match=refused), conn.begin():
+            Loader(
+                conn.execute,
+                conn=conn,
+                run_id="r",
+                revision=None,
+                bulk_rows=1,
+                check=live_chunk_check(conn),
+            ).load(iter(rows))
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM vendors")).scalar() == 0
+    assert loads == []

@@ -13,11 +13,13 @@ TIMESTAMP bounds are still enforced: the seeds are written for MySQL.
 A chunk that goes in by ``LOAD DATA`` (``bulk=True``) is checked by the server itself: with
 ``LOCAL`` it reports every value that does not fit its column (too long, out of range, NULL in
 a NOT NULL column, a bad date) as a warning, and every warning fails the load and the step. So
-before such a chunk only its columns are checked, and the enum columns: the server takes an
-enum value in another case or with trailing spaces without a word and stores the declared one.
-The encoder sends a value of another type than its column's (a string in an integer, date or
-boolean column) only after the full check (:mod:`terp_seed.load_data`), and when the server
-refuses a chunk the loader runs the full check over it to name the value the same way.
+before such a chunk only its columns are checked, and the columns where the server would store
+another value without a word (:attr:`ColumnFit.normalised`): an enum value in another case or
+with trailing spaces; a NULL for a TIMESTAMP NOT NULL where ``explicit_defaults_for_timestamp``
+is off. A chunk with a value of another type than its column's (a string in an integer, date
+or boolean column, a time of day in a date column: :mod:`terp_seed.load_data`) or a NULL key
+gets the full check before it is sent, and when the server refuses a chunk the loader runs the
+full check over it to name the value the same way.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class ColumnFit:
     nullable: bool
     required: bool  # NOT NULL without a default: a row must give a value
     fits_all: AllFitFn | None = None  # the whole column of a chunk at once, where possible
-    # the server takes some values this column refuses and stores another text (an enum)
+    # the server takes some values this column refuses and stores another one without a
+    # warning: an enum value in another case; NULL for a TIMESTAMP NOT NULL on some servers
     normalised: bool = False
 
 
@@ -149,22 +152,38 @@ def live_chunk_check(conn: sa.Connection) -> ChunkCheckFn:
     """A chunk check that reflects each table from ``conn`` on first use, then reuses it."""
     cache: dict[str, TableFit] = {}
 
+    stamped: list[bool] = []
+
     def check(table: str, rows: list[Row], *, bulk: bool = False) -> None:
         fit = cache.get(table)
         if fit is None:
-            fit = cache[table] = reflect_table(conn, table)
+            if not stamped:
+                stamped.append(null_timestamps_stamped(conn))
+            fit = cache[table] = reflect_table(conn, table, stamped_nulls=stamped[0])
         fit.check(rows, bulk=bulk)
 
     return check
 
 
-def reflect_table(conn: sa.Connection, table: str) -> TableFit:
-    """What each live column of ``table`` accepts."""
+def null_timestamps_stamped(conn: sa.Connection) -> bool:
+    """Whether the server stores a NULL sent for a TIMESTAMP NOT NULL column as the current
+    time without a warning (``explicit_defaults_for_timestamp`` off: MySQL 5.7, MariaDB
+    before 10.10 by default)."""
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        return False
+    value = conn.exec_driver_sql("SELECT @@SESSION.explicit_defaults_for_timestamp").scalar()
+    return str(value).upper() in ("0", "OFF")
+
+
+def reflect_table(conn: sa.Connection, table: str, *, stamped_nulls: bool = False) -> TableFit:
+    """What each live column of ``table`` accepts. ``stamped_nulls``: see
+    :func:`null_timestamps_stamped` (such a column is then checked before ``LOAD DATA`` too)."""
     model = metadata.tables.get(table)
     fits: dict[str, ColumnFit] = {}
     for info in sa.inspect(conn).get_columns(table):
         name = info["name"]
         model_type = model.c[name].type if model is not None and name in model.c else None
+        stamped = stamped_nulls and isinstance(info["type"], sa.TIMESTAMP) and not info["nullable"]
         accepts, test = describe_type(info["type"], model_type)
         fits[name] = ColumnFit(
             name,
@@ -175,7 +194,9 @@ def reflect_table(conn: sa.Connection, table: str) -> TableFit:
             and info.get("default") is None
             and not info.get("autoincrement"),
             fits_all=describe_all(info["type"], model_type),
-            normalised=isinstance(info["type"], sa.Enum) or isinstance(model_type, sa.Enum),
+            normalised=isinstance(info["type"], sa.Enum)
+            or isinstance(model_type, sa.Enum)
+            or stamped,
         )
     return TableFit(table, fits)
 
