@@ -364,6 +364,28 @@ def test_scattered_keys_are_recorded_row_by_row(mysql_url: str, engine_for) -> N
     assert sorted(tuple(r) for r in recorded) == [("insert", 50, 1000), ("load", 50, 5000)]
 
 
+def _spy_on_load_data(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tables the loader sends by LOAD DATA from now on, in order (the load still runs)."""
+    from terp_seed import loading
+
+    loads: list[str] = []
+    real_load = loading.load_data
+    monkeypatch.setattr(
+        loading, "load_data", lambda dbapi, t, *a: (loads.append(t.name), real_load(dbapi, t, *a))
+    )
+    return loads
+
+
+def _checked_bulk_load(conn: sa.Connection, rows: list[tuple[str, dict[str, Any]]]) -> None:
+    """Load ``rows`` as a seed step does, every chunk by LOAD DATA, with the chunk check."""
+    from terp_seed.validation import live_chunk_check
+
+    check = live_chunk_check(conn)
+    Loader(conn.execute, conn=conn, run_id="r", revision=None, bulk_rows=1, check=check).load(
+        iter(rows)
+    )
+
+
 MISFITS: list[tuple[str, str, Any, bool]] = [
     # (case, column, value, whether the server sees the chunk: it refuses the value itself)
     ("too-long", "name", "N" * 256, True),
@@ -389,32 +411,19 @@ def test_a_bulk_chunk_misfit_is_named_as_the_full_check_names_it(
 ) -> None:
     """A LOAD DATA chunk is checked only for what the server would not refuse itself; whatever
     the server refuses, the one-line error is still the full check's, and nothing is written."""
-    from terp_seed import loading
-    from terp_seed.validation import live_chunk_check
     from terp_seed.validation.fit import reflect_table
 
     schema_at_head(mysql_url)
     rows = [item for item in _client_rows(600) if item[0] == "clients"]
     rows[400][1][column] = value
-    loads: list[str] = []
-    real_load = loading.load_data
-    monkeypatch.setattr(
-        loading, "load_data", lambda dbapi, t, *a: (loads.append(t.name), real_load(dbapi, t, *a))
-    )
+    loads = _spy_on_load_data(monkeypatch)
     with engine_for(mysql_url).connect() as conn:
         ensure_bookkeeping(conn)
         with pytest.raises(SeedDataError) as full:
             reflect_table(conn, "clients").check([r for _t, r in rows])
         conn.rollback()  # reflecting began a transaction
         with pytest.raises(SeedDataError) as err, conn.begin():
-            Loader(
-                conn.execute,
-                conn=conn,
-                run_id="r",
-                revision=None,
-                bulk_rows=1,
-                check=live_chunk_check(conn),
-            ).load(iter(rows))
+            _checked_bulk_load(conn, rows)
         assert str(err.value) == str(full.value)
         assert str(err.value).startswith(f"clients.{column}: value ")
         where = f"row id {rows[400][1]['id']}; nothing of this step was written"
@@ -428,8 +437,6 @@ def test_a_bulk_chunk_misfit_is_named_as_the_full_check_names_it(
 def test_a_bulk_chunk_the_server_refuses_for_another_reason_keeps_its_error(
     mysql_url: str, engine_for
 ) -> None:
-    from terp_seed.validation import live_chunk_check
-
     schema_at_head(mysql_url)
     rows = [item for item in _client_rows(600) if item[0] == "clients"]
     rows[400][1]["teri_code"] = rows[3][1]["teri_code"]  # fits its column; a duplicate
@@ -437,14 +444,7 @@ def test_a_bulk_chunk_the_server_refuses_for_another_reason_keeps_its_error(
         ensure_bookkeeping(conn)
         refused = r"^bulk load into clients inserted 599 of 600"
         with pytest.raises(SeedDataError, match=refused), conn.begin():
-            Loader(
-                conn.execute,
-                conn=conn,
-                run_id="r",
-                revision=None,
-                bulk_rows=1,
-                check=live_chunk_check(conn),
-            ).load(iter(rows))
+            _checked_bulk_load(conn, rows)
         assert conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar() == 0
 
 
@@ -454,19 +454,13 @@ def test_a_null_timestamp_the_server_would_stamp_is_refused_before_load_data(
     """With ``explicit_defaults_for_timestamp`` off (MySQL 5.7, older MariaDB), the server
     stores NULL sent for a TIMESTAMP NOT NULL column as the current time, without a warning:
     before LOAD DATA such a column is checked too."""
-    from terp_seed import loading
     from terp_seed.factories.parties import vendors
-    from terp_seed.validation import live_chunk_check
 
     schema_at_head(mysql_url)
     gen = Gen(seed=3, size=parse_size("600"), ids=IdAllocator(None), parents=Parents(None))
     rows = [(t, with_timestamps(t, r)) for t, r in vendors(gen, 600)]
     rows[400][1]["createdAt"] = None
-    loads: list[str] = []
-    real_load = loading.load_data
-    monkeypatch.setattr(
-        loading, "load_data", lambda dbapi, t, *a: (loads.append(t.name), real_load(dbapi, t, *a))
-    )
+    loads = _spy_on_load_data(monkeypatch)
     with engine_for(mysql_url).connect() as conn:
         ensure_bookkeeping(conn)
         conn.exec_driver_sql("SET SESSION explicit_defaults_for_timestamp = OFF")
@@ -476,13 +470,6 @@ def test_a_null_timestamp_the_server_would_stamp_is_refused_before_load_data(
             rf"^vendors\.createdAt: value None does not fit \(accepts NOT NULL\); row id {key};"
         )
         with pytest.raises(SeedDataError, match=refused), conn.begin():
-            Loader(
-                conn.execute,
-                conn=conn,
-                run_id="r",
-                revision=None,
-                bulk_rows=1,
-                check=live_chunk_check(conn),
-            ).load(iter(rows))
+            _checked_bulk_load(conn, rows)
         assert conn.execute(sa.text("SELECT COUNT(*) FROM vendors")).scalar() == 0
     assert loads == []
