@@ -25,6 +25,7 @@ full check over it to name the value the same way.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -151,15 +152,12 @@ def show(value: object) -> str:
 def live_chunk_check(conn: sa.Connection) -> ChunkCheckFn:
     """A chunk check that reflects each table from ``conn`` on first use, then reuses it."""
     cache: dict[str, TableFit] = {}
-
-    stamped: list[bool] = []
+    stamped = functools.cache(lambda: null_timestamps_stamped(conn))  # read on first use
 
     def check(table: str, rows: list[Row], *, bulk: bool = False) -> None:
         fit = cache.get(table)
         if fit is None:
-            if not stamped:
-                stamped.append(null_timestamps_stamped(conn))
-            fit = cache[table] = reflect_table(conn, table, stamped_nulls=stamped[0])
+            fit = cache[table] = reflect_table(conn, table, stamped_nulls=stamped())
         fit.check(rows, bulk=bulk)
 
     return check
