@@ -12,10 +12,12 @@ def print_summary(run: SeedRun) -> None:
         output.say(f"terp-seed: nothing to do (run {run.run_id}, env {run.options.env})")
         return
     verb = "would change" if run.options.dry_run else "changed"
-    output.say(
-        f"terp-seed run {run.run_id} (env {run.options.env}, size {run.options.size.name}, "
-        f"seed {run.options.seed}{', DRY RUN: nothing was written' if run.options.dry_run else ''})"
-    )
+    about = [f"env {run.options.env}"]
+    if any(r.direction == "upgrade" for r in run.results):  # a downgrade generates nothing
+        about += [f"size {run.options.size.name}", f"seed {run.options.seed}"]
+    if run.options.dry_run:
+        about.append("DRY RUN: nothing was written")
+    output.say(f"terp-seed run {run.run_id} ({', '.join(about)})")
     totals: dict[str, int] = {}
     for r in run.results:
         rows = ", ".join(f"{t} {n:+,}" for t, n in r.rows.items() if n) or "no rows"
