@@ -32,17 +32,15 @@ KEYS_PER_QUERY = 1000
 
 
 RunFn = Callable[[sa.Connection, dict[str, int]], Iterable[Sequence[Any]]]
+_RUNS: dict[tuple[str, bool, str, tuple[Rule, ...], bool], RunFn] = {}  # see ChunkFindings._plan
 
 
-def _by_key(conn: sa.Connection, query: sa.Select[Any]) -> RunFn:
-    """``run(conn, params)``: ``query`` with each row's parent looked up by key.
+def _exists_to_in(conn: sa.Connection) -> bool:
+    """Whether MariaDB's ``exists_to_in`` is on for this session (read once per connection).
 
-    MariaDB turns ``NOT EXISTS (parent with that key)`` into ``NOT IN (every parent key)``
-    (``exists_to_in``), which reads the whole parent table: once for a scan after the step, but
-    per chunk it made each check slower than the last (0.4 s growing to 1.2 s per 20,000 order
-    lines). So on MariaDB, where that switch is on, the query runs under
-    ``SET STATEMENT optimizer_switch='exists_to_in=off' FOR ...`` (the session keeps its own),
-    compiled here once and run with each chunk's parameters.
+    It turns ``NOT EXISTS (parent with that key)`` into ``NOT IN (every parent key)``, which
+    reads the whole parent table: once for a scan after the step, but per chunk it made each
+    check slower than the last (0.4 s growing to 1.2 s per 20,000 order lines).
     """
     if "terp_seed_exists_to_in" not in conn.info:
         on = False
@@ -50,8 +48,13 @@ def _by_key(conn: sa.Connection, query: sa.Select[Any]) -> RunFn:
             switch = conn.exec_driver_sql("SELECT @@SESSION.optimizer_switch").scalar_one()
             on = "exists_to_in=on" in str(switch)
         conn.info["terp_seed_exists_to_in"] = on
-    if not conn.info["terp_seed_exists_to_in"]:
-        return _plain(query)
+    return bool(conn.info["terp_seed_exists_to_in"])
+
+
+def _switched_off(conn: sa.Connection, query: sa.Select[Any]) -> RunFn:
+    """``run(conn, params)``: ``query`` under ``SET STATEMENT optimizer_switch=
+    'exists_to_in=off' FOR ...`` (the session keeps its own switch), compiled here once and
+    run with each chunk's parameters."""
     compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
     sql = "SET STATEMENT optimizer_switch='exists_to_in=off' FOR " + str(compiled)
     fixed = dict(compiled.params)
@@ -109,17 +112,25 @@ class ChunkFindings:
         self._checked.add(table)
 
     def _plan(self, conn: sa.Connection, table: str) -> tuple[list[Rule], RunFn | None]:
-        """``table``'s rules to run and their query, built once (for every chunk of it)."""
+        """``table``'s rules to run and their query (for every chunk of it). The query is
+        built and compiled once per process for each set of rules (6 ms a table): a seed
+        step's loader has findings of its own, and so does every step."""
         enforced = enforced_references(conn, table)
         rules = [r for r in self._rules.get(table, []) if r.name not in enforced]
         if not rules:
             return rules, None
-        t = metadata.tables[table]
-        conditions = [r.condition for r in rules if r.condition is not None]
-        span = t.c.id.between(sa.bindparam("chunk_first", 0), sa.bindparam("chunk_last", 0))
-        query = q.row_tests(table, conditions, None).where(span)
-        lookups = any(r.name.startswith("fk:") for r in rules)
-        return rules, _by_key(conn, query) if lookups else _plain(query)
+        # looked up by key: on MariaDB without exists_to_in (see _exists_to_in)
+        switched = any(r.name.startswith("fk:") for r in rules) and _exists_to_in(conn)
+        dialect = conn.dialect
+        key = (dialect.name, getattr(dialect, "is_mariadb", False), table, tuple(rules), switched)
+        run = _RUNS.get(key)
+        if run is None:
+            t = metadata.tables[table]
+            conditions = [r.condition for r in rules if r.condition is not None]
+            span = t.c.id.between(sa.bindparam("chunk_first", 0), sa.bindparam("chunk_last", 0))
+            query = q.row_tests(table, conditions, None).where(span)
+            run = _RUNS[key] = _switched_off(conn, query) if switched else _plain(query)
+        return rules, run
 
     def skip(self, table: str) -> None:
         """A chunk of ``table`` was written without :meth:`check`: scan it after the step."""
