@@ -150,3 +150,20 @@ def test_plan_definition_errors() -> None:
         SeedPlan("x", [load("users")], strategy="wipe")
     with pytest.raises(ConfigError, match="environments"):
         SeedPlan("x", [load("users")], environments={"qa"})
+
+
+def test_a_run_builds_its_value_pools_once_for_all_its_steps(sqlite_url: str, engine_for) -> None:
+    schema_at_head(sqlite_url)
+    assert run_cli(sqlite_url, "init").code == 0
+    run, conn = _run(sqlite_url)
+    pools = []
+    for name, factory in (("pools_users", "users"), ("pools_vendors", "vendors")):
+        with conn.begin():
+            apply_plan(run, SeedPlan(name, [load(factory)], environments={"dev"}))
+        assert run._gen is not None
+        pools.append(run._gen.built_pools)
+    conn.close()
+    first, second = pools
+    assert first is not None and second is first  # the second step reused the first's
+    counts = table_counts(engine_for(sqlite_url))
+    assert counts["users"] > 0 and counts["vendors"] > 0

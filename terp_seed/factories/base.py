@@ -207,6 +207,11 @@ class Gen:
             self._pools = Pools.build(self.subseed("pools"))
         return self._pools
 
+    @property
+    def built_pools(self) -> Pools | None:
+        """The pools if a factory has asked for them (for the run's next step), else None."""
+        return self._pools
+
     def next_code(self, table: str, column: str, prefix: str, width: int) -> str:
         """``prefix`` + the next zero-padded number after the highest existing one.
 

@@ -95,11 +95,14 @@ class SeedRun:
         :param keys: primary-key blocks reserved for this step's tables.
         """
         if self._gen is None or self.connection is not None:
+            # each step reads its parents and takes its keys on its own connection; the value
+            # pools, which depend on the seed alone, are built once for the run
             self._gen = Gen(
                 seed=self.options.seed,
                 size=self.options.size,
                 ids=IdAllocator(self.connection, keys),
                 parents=Parents(self.connection),
+                _pools=self._gen.built_pools if self._gen is not None else None,
             )
         return self._gen
 
