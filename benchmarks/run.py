@@ -1,7 +1,7 @@
 """terp-seed's speed against the naive way and the database's own limit, in one run.
 
     .venv/bin/python benchmarks/run.py [--server URL] [--sizes 1000,10000,100000,1000000]
-                                       [--presets medium,large,xl] [--skip-dataset]
+                                       [--presets medium,large,xl] [--repeat 3] [--skip-dataset]
 
 On one MariaDB/MySQL server, in the database ``terp_bench`` (created with TERP's schema,
 dropped at the end):
@@ -9,7 +9,8 @@ dropped at the end):
 1. the clients table alone, for each size: (a) one ORM object per commit, (b) SQLAlchemy Core
    executemany, (c) raw ``LOAD DATA`` of a ready file, (d) terp-seed end to end (generation,
    validation, bulk load, ledger); the ratios d/a (speed-up over the naive way) and c/d (how
-   far from the limit); generation alone;
+   far from the limit); generation alone. Up to 100,000 rows each variant runs ``--repeat``
+   times, in turn with the others, and its median run counts;
 2. whole-dataset seeds through Alembic (``-x size=P``, a child process each): time, rows,
    peak RSS; the xl seed again without validation and without the ledger (their cost); the
    rollback of xl (``downgrade base``).
@@ -23,6 +24,7 @@ import argparse
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,6 +36,7 @@ import clients_bench as cb  # noqa: E402
 import dataset_bench as db  # noqa: E402
 
 DATABASE = "terp_bench"
+REPEAT_UP_TO = 100_000  # larger sizes run once: a million rows of (b) take a minute or two
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presets", default="medium,large,xl")
     parser.add_argument("--naive-rows", type=int, default=3000, help="cap for (a)")
     parser.add_argument("--naive-seconds", type=float, default=20.0, help="cap for (a)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help=f"runs of each variant (interleaved) up to {REPEAT_UP_TO:,} rows; the median counts",
+    )
     parser.add_argument("--skip-dataset", action="store_true")
     parser.add_argument("--skip-clients", action="store_true")
     args = parser.parse_args(argv)
@@ -51,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.skip_clients:
             sizes = [int(s) for s in args.sizes.split(",")]
-            clients_table(args.server, sizes, args.naive_rows, args.naive_seconds)
+            clients_table(args.server, sizes, args.naive_rows, args.naive_seconds, args.repeat)
         if not args.skip_dataset:
             dataset_table(args.server, args.presets.split(","))
     finally:
@@ -78,8 +87,12 @@ def machine(server: str) -> str:
     )
 
 
-def clients_table(server: str, sizes: list[int], naive_rows: int, naive_seconds: float) -> None:
-    """Part 1: the four ways for each size, one line each."""
+def clients_table(
+    server: str, sizes: list[int], naive_rows: int, naive_seconds: float, repeat: int = 1
+) -> None:
+    """Part 1: the four ways for each size, one line each: up to ``REPEAT_UP_TO`` rows, the
+    median of ``repeat`` runs of each, run in turn (a, b, c, d, a, b, ...) so that the
+    machine's ups and downs fall on all four alike."""
     url = db.fresh_database(server, DATABASE)
     from terp_seed.database import make_engine, resolve_url
 
@@ -92,15 +105,13 @@ def clients_table(server: str, sizes: list[int], naive_rows: int, naive_seconds:
     print("|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
     for count in sizes:
+        runs: list[list[cb.Timing]] = [[], [], [], []]
+        for _ in range(max(1, repeat) if count <= REPEAT_UP_TO else 1):
+            for timings, variant in zip(runs, _variants(naive_rows, naive_seconds), strict=True):
+                cb.reset(engine)
+                timings.append(variant(engine, count))
         cb.reset(engine)
-        a = cb.naive_orm(engine, count, naive_rows, naive_seconds)
-        cb.reset(engine)
-        b = cb.core_executemany(engine, count)
-        cb.reset(engine)
-        c = cb.raw_load_data(engine, count)
-        cb.reset(engine)
-        d = cb.terp_seed_end_to_end(engine, count)
-        cb.reset(engine)
+        a, b, c, d = (_median(timings) for timings in runs)
         if a.note:
             notes.append(f"(a) at {count:,} rows: {a.note}, rate taken as constant")
         print(
@@ -127,6 +138,21 @@ def clients_table(server: str, sizes: list[int], naive_rows: int, naive_seconds:
         f"supplier profiles): {gen.rate:,.0f} rows/s"
     )
     engine.dispose()
+
+
+def _variants(naive_rows: int, naive_seconds: float) -> list[Callable[[sa.Engine, int], cb.Timing]]:
+    """(a), (b), (c), (d) as ``variant(engine, rows)``."""
+    return [
+        lambda engine, count: cb.naive_orm(engine, count, naive_rows, naive_seconds),
+        cb.core_executemany,
+        cb.raw_load_data,
+        cb.terp_seed_end_to_end,
+    ]
+
+
+def _median(timings: list[cb.Timing]) -> cb.Timing:
+    """The run of median rate (the upper one of an even count)."""
+    return sorted(timings, key=lambda t: t.rate)[len(timings) // 2]
 
 
 def dataset_table(server: str, presets: list[str]) -> None:
