@@ -210,6 +210,25 @@ def test_existing_keys_and_dangling_foreign_keys_are_refused(
     existing = _write(tmp_path / "dup.csv", [_client(1, teri_code="OLD1")], HEADER)
     args = ["--table", "clients", "--csv", str(existing)]
     _assert_refused(mysql_url, engine_for, args, "teri_code: 'OLD1' already exists in clients")
+    # the column's collation decides (case and trailing spaces ignored), among new values
+    rows = [_client(i) for i in range(1500)]
+    rows[1200]["teri_code"] = "old1 "
+    by_case = _write(tmp_path / "case.csv", rows, HEADER)
+    args = ["--table", "clients", "--csv", str(by_case)]
+    _assert_refused(
+        mysql_url, engine_for, args, r"line 1202, column teri_code: 'old1 ' already exists"
+    )
+    keys = _write(
+        tmp_path / "keys.csv",
+        [
+            {"id": "6", "teri_code": "K6", "name": "Six"},
+            {"id": "7", "teri_code": "K7", "name": "Seven"},
+        ],
+    )
+    args = ["--table", "clients", "--csv", str(keys)]
+    _assert_refused(
+        mysql_url, engine_for, args, r"line 3, column id: '7' already exists in clients"
+    )
     profiles = _write(tmp_path / "p.csv", [{"client_id": "7"}, {"client_id": "8"}])
     args = ["--table", "supplier_profiles", "--csv", str(profiles)]
     _assert_refused(
