@@ -191,6 +191,33 @@ BAD_FILES: dict[str, tuple[list[dict[str, Any]], list[str] | None, str]] = {
 }
 
 
+def test_bad_values_of_a_large_file_are_named_in_file_order(
+    mysql_url: str, engine_for, tmp_path: Path
+) -> None:
+    """The file is checked a batch of records at a time, column by column; what is wrong is
+    still reported line by line, column by column, across batches."""
+    schema_at_head(mysql_url)
+    rows = [_client(i) for i in range(2500)]
+    rows[2498]["teri_code"] = rows[3]["teri_code"]  # line 2500 repeats line 5, two batches on
+    rows[1498].update(is_buyer="maybe", credit_limit="12,50")  # line 1500, two columns
+    rows[1497]["name"] = ""  # line 1499
+    rows[7]["businessType"] = "FARM"  # line 9
+    path = _write(tmp_path / "large.csv", rows, HEADER)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("ONLY,TWO\n")  # line 2502
+    expected = (
+        r"6 bad value\(s\), nothing was loaded: line 9, column businessType: 'FARM' does not fit"
+        r".*; line 1499, column name: empty, but the column is NOT NULL"
+        r"; line 1500, column is_buyer: 'maybe' is not a boolean.*"
+        r"; line 1500, column credit_limit: '12,50' is not a decimal number \(digits with a "
+        r"point, such as 1234.50\)"
+        r"; line 2500, column teri_code: 'CSV00003' repeats line 5"
+        r"; line 2502: 2 fields, the header has 10$"
+    )
+    args = ["--table", "clients", "--csv", str(path)]
+    _assert_refused(mysql_url, engine_for, args, expected)
+
+
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 def test_bad_file_gives_one_failed_line_and_changes_nothing(
     mysql_url: str, engine_for, tmp_path: Path, case: str
