@@ -10,10 +10,11 @@ records at a time, column by column, and tests a column's values at once where t
 allows (a longest text, a set of enum values, a range: :mod:`terp_seed.validation.fit`); only a
 column of a batch where something is wrong is gone through value by value, and what is wrong is
 reported in file order. Keys, unique values and references are then looked up in the database,
-1,000 at a time (:mod:`terp_seed.csv_lookups`). The second pass converts the rows
-(:mod:`terp_seed.csv_values`, without checking again) and hands them to the bulk
-:class:`~terp_seed.loading.Loader` (``LOAD DATA`` on MySQL), which records each row in the
-ledger under the run id, so ``terp-seed rollback --run ID`` removes exactly them.
+1,000 at a time (:mod:`terp_seed.csv_lookups`); what they find follows, in file order for each
+column. The second pass converts the rows (:mod:`terp_seed.csv_values`, without checking again)
+and hands them to the bulk :class:`~terp_seed.loading.Loader` (``LOAD DATA`` on MySQL), which
+records each row in the ledger under the run id, so ``terp-seed rollback --run ID`` removes
+exactly them.
 
 File format: UTF-8 (a BOM is allowed), comma-separated, a header row of column names, quotes as
 RFC 4180. An empty field is NULL (leave a column out to take its default). Booleans are
@@ -166,9 +167,13 @@ class LoadPlan:
     table: str
     columns: list[_Column]
     first_id: int | None  # keys to hand out when the file has no id column
+    stamp: tuple[int, int]  # the file's size and modification time when it was checked
 
     def rows(self, path: Path) -> Iterator[Row]:
-        """The file's rows as typed values (second pass; the file was validated)."""
+        """The file's rows as typed values (second pass; the file was validated). A file that
+        changed since it was checked is refused, before its first row and after its last
+        (the loader's transaction then rolls back what it wrote)."""
+        self._unchanged(path)
         next_id = self.first_id
         names = [col.name for col in self.columns]
         for batch in _batches(path):
@@ -184,6 +189,14 @@ class LoadPlan:
                 row.update(zip(names, row_values, strict=True))
                 next_id += 1
                 yield row
+        self._unchanged(path)
+
+    def _unchanged(self, path: Path) -> None:
+        if file_stamp(path) != self.stamp:
+            raise SeedDataError(
+                f"{path} changed while it was being loaded (it was checked as it was before); "
+                "nothing was loaded. Load it again once nothing writes to it"
+            )
 
 
 @dataclass
@@ -209,6 +222,7 @@ def validate_file(
     keys: Mapping[str, KeyBlock] | None = None,
 ) -> LoadPlan:
     """First pass: check every row; raise one :class:`SeedDataError` listing bad lines."""
+    stamp = file_stamp(path)
     columns = _columns(conn, table, header, path)
     findings = _Findings()
     watch = _Watch.of(table, header)
@@ -224,7 +238,13 @@ def validate_file(
     from terp_seed.factories.base import IdAllocator  # factories import Faker: only when used
 
     first_id = None if "id" in header else IdAllocator(conn, keys).next_id(table)
-    return LoadPlan(table, columns, first_id)
+    return LoadPlan(table, columns, first_id, stamp)
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    """The file's size and modification time (nanoseconds)."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
 
 
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -397,7 +417,7 @@ def _check_database(conn: sa.Connection, table: str, findings: _Findings, watch:
     model = metadata.tables[table]
     for name in sorted(watch.unique):
         seen = findings.keys.get(name, {})
-        for value in existing(conn, model.c[name], list(seen)):
+        for value in sorted(existing(conn, model.c[name], list(seen)), key=lambda v: seen[v]):
             findings.bad(seen[value], name, f"{_show(value)} already exists in {table}")
     own_ids = findings.keys.get("id", {})
     for rel in relations():

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from terp_seed.csv_import import read_header, validate_file
+from terp_seed.errors import SeedDataError
 from terp_seed.testing.plugin import run_cli, schema_at_head, table_checksums, table_counts
 
 HEADER = [
@@ -238,12 +240,23 @@ def test_existing_keys_and_dangling_foreign_keys_are_refused(
     args = ["--table", "clients", "--csv", str(existing)]
     _assert_refused(mysql_url, engine_for, args, "teri_code: 'OLD1' already exists in clients")
     # the column's collation decides (case and trailing spaces ignored), among new values
-    rows = [_client(i) for i in range(1500)]
-    rows[1200]["teri_code"] = "old1 "
+    with engine_for(mysql_url).begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO clients (id, teri_code, name) VALUES (5, 'Abc', 'A'), (6, 'tr ', 'T')"
+            )
+        )
+    rows = [_client(i) for i in range(1500)]  # the first 1,000 values: a full chunk
+    for i, code in enumerate(("old1 ", "abc", "TR")):
+        rows[i]["teri_code"] = code
     by_case = _write(tmp_path / "case.csv", rows, HEADER)
     args = ["--table", "clients", "--csv", str(by_case)]
     _assert_refused(
-        mysql_url, engine_for, args, r"line 1202, column teri_code: 'old1 ' already exists"
+        mysql_url,
+        engine_for,
+        args,
+        r"3 bad value\(s\), nothing was loaded: line 2, column teri_code: 'old1 ' already exists "
+        r"in clients; line 3, column teri_code: 'abc' already .*; line 4, column teri_code: 'TR' ",
     )
     keys = _write(
         tmp_path / "keys.csv",
@@ -261,6 +274,36 @@ def test_existing_keys_and_dangling_foreign_keys_are_refused(
     _assert_refused(
         mysql_url, engine_for, args, r"line 3, column client_id: '8' names no clients.id \(foreign"
     )
+
+
+def test_an_existing_value_in_a_large_file_is_named_on_sqlite(
+    sqlite_url: str, engine_for, tmp_path: Path
+) -> None:
+    """SQLite compares at most 500 given values in one query (its UNION ALL limit)."""
+    schema_at_head(sqlite_url)
+    with engine_for(sqlite_url).begin() as conn:
+        conn.execute(sa.text("INSERT INTO clients (id, teri_code, name) VALUES (7, 'OLD1', 'O')"))
+    rows = [_client(i) for i in range(1200)]
+    rows[700]["teri_code"] = "OLD1"
+    path = _write(tmp_path / "large.csv", rows, HEADER)
+    args = ["--table", "clients", "--csv", str(path)]
+    _assert_refused(sqlite_url, engine_for, args, "line 702, column teri_code: 'OLD1' already")
+
+
+def test_a_file_changed_after_its_check_loads_nothing(
+    mysql_url: str, engine_for, tmp_path: Path
+) -> None:
+    schema_at_head(mysql_url)
+    assert run_cli(mysql_url, "init").code == 0
+    path = _write(tmp_path / "c.csv", [_client(i) for i in range(3)], HEADER)
+    header = read_header(path)
+    with engine_for(mysql_url).connect() as conn:
+        plan = validate_file(conn, "clients", path, header)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("X1,Late row,,,RETAIL,maybe,,,,\n")  # not checked: must not load
+        with pytest.raises(SeedDataError, match=r"c.csv changed while it was being loaded"):
+            list(plan.rows(path))
+    assert table_counts(engine_for(mysql_url))["clients"] == 0
 
 
 @pytest.mark.parametrize(
