@@ -5,7 +5,7 @@
 Creates the database ``terp_bench_profile`` with TERP's schema, runs
 ``alembic -n seed -x size=PRESET upgrade head`` with a timer around the integrity rules after
 each revision (``check_seeded``), around the before-insert chunk check and around the row-local
-rules the loader's worker runs over each chunk written, then
+rules the loader's worker runs over each chunk written (also per table), then
 ``alembic -n seed downgrade base``; prints wall times, those totals, and every statement slower
 than ``--slow`` seconds (``LOAD DATA`` and ledger inserts left out), then drops the database.
 Figures, not assertions: the chunk check runs on the generating thread, overlapped with the
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = db.fresh_database(args.server, DATABASE)
     os.environ["TERP_DATABASE_URL"] = url
-    totals, slow = _instrument(args.slow)
+    totals, slow, per_table = _instrument(args.slow)
     try:
         alembic = ["-c", str(ROOT / "alembic.ini"), "-n", "seed"]
         for label, command in (
@@ -56,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
             for key, seconds in totals.items():
                 if seconds:
                     print(f"  {key}: {seconds:.1f} s")
+            tables = sorted(per_table.items(), key=lambda item: -item[1])
+            shown = ", ".join(f"{t} {s:.2f} s" for t, s in tables if s >= 0.01)
+            if shown:
+                print(f"    per table: {shown}")
+            per_table.clear()
             for seconds, statement in slow:
                 print(f"  {seconds:5.2f} s  {statement}")
     finally:
@@ -69,7 +74,9 @@ def _alembic(argv: list[str]) -> None:
     alembic_main(argv)
 
 
-def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, str]]]:
+def _instrument(
+    threshold: float,
+) -> tuple[dict[str, float], list[tuple[float, str]], dict[str, float]]:
     import terp_seed.runtime.env as env
     import terp_seed.runtime.steps as steps
     from terp_seed.validation.chunks import ChunkFindings
@@ -80,6 +87,7 @@ def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, s
         "row-local rules per chunk (loader's worker)": 0.0,
     }
     slow: list[tuple[float, str]] = []
+    per_table: dict[str, float] = {}  # the row-local rules per chunk, by table
     check_seeded, live_chunk_check = steps.check_seeded, env.live_chunk_check
 
     def timed_check_seeded(conn: Any, scope: Any, chunks: Any = None) -> Any:
@@ -110,7 +118,9 @@ def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, s
         try:
             check_chunk(self, conn, table, first, last)
         finally:
-            totals["row-local rules per chunk (loader's worker)"] += time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            totals["row-local rules per chunk (loader's worker)"] += seconds
+            per_table[table] = per_table.get(table, 0.0) + seconds
 
     ChunkFindings.check = timed_check_chunk  # type: ignore[method-assign]
     steps.check_seeded = timed_check_seeded  # type: ignore[assignment]
@@ -127,7 +137,7 @@ def _instrument(threshold: float) -> tuple[dict[str, float], list[tuple[float, s
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", before)
     sa.event.listen(sa.engine.Engine, "after_cursor_execute", after)
-    return totals, slow
+    return totals, slow, per_table
 
 
 if __name__ == "__main__":
