@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import InvalidOperation
 from pathlib import Path
@@ -44,7 +44,7 @@ from terp_seed.schema import TERP_TABLES, metadata, relations
 
 if TYPE_CHECKING:
     from terp_seed.runtime.keys import KeyBlock
-    from terp_seed.validation.fit import AllFitFn
+    from terp_seed.validation.fit import ColumnFit
 
 ERRORS_SHOWN = 10  # bad values named in the one-line message
 BATCH = 1000  # records checked and converted column by column at a time
@@ -146,10 +146,7 @@ class _Column:
     name: str
     convert: Convert
     reads: str  # what the text must be, for parse errors
-    accepts: str
-    fits: Callable[[Any], bool]
-    nullable: bool
-    fits_all: AllFitFn | None = None  # a batch's non-NULL values at once, where it can
+    fit: ColumnFit  # what the live column accepts
 
     def read_all(self, texts: list[str], *, checked: bool = False) -> list[Any]:
         """The values of ``texts`` (an empty text is NULL); raises on a text it cannot read.
@@ -323,29 +320,19 @@ def _batch_values(col: _Column, texts: list[str]) -> list[Any] | None:
         values = col.read_all(texts)
     except (ValueError, InvalidOperation, TypeError):
         return None
-    present = [v for v in values if v is not None]
-    if len(present) < len(values) and not col.nullable:
-        return None
-    if not present:
-        return values
-    if col.fits_all is None:
-        return values if all(map(col.fits, present)) else None
-    try:
-        return values if col.fits_all(present, set(map(type, present))) else None
-    except (TypeError, ValueError, ArithmeticError):
-        return None
+    return values if col.fit.fits_column(values) else None
 
 
 def _check_value(col: _Column, text: str) -> tuple[Any, str | None]:
     """``(value, None)``, or ``(None, what is wrong with the text)``."""
     if text == "":
-        return None, None if col.nullable else "empty, but the column is NOT NULL"
+        return None, None if col.fit.nullable else "empty, but the column is NOT NULL"
     try:
         value = col.convert(text)
     except (ValueError, InvalidOperation, TypeError) as exc:
         return None, f"{_show(text)} is not {col.reads} ({exc})"
-    if not col.fits(value):
-        return None, f"{_show(text)} does not fit (accepts {col.accepts})"
+    if not col.fit.fits(value):
+        return None, f"{_show(text)} does not fit (accepts {col.fit.accepts})"
     return value, None
 
 
@@ -356,7 +343,7 @@ def _show(value: object) -> str:
 
 def _columns(conn: sa.Connection, table: str, header: list[str], path: Path) -> list[_Column]:
     """The header mapped to live columns; unknown, repeated or missing required ones refused."""
-    from terp_seed.validation.fit import describe_type, reflect_table
+    from terp_seed.validation.fit import reflect_table
 
     live = {c["name"]: c for c in sa.inspect(conn).get_columns(table)}
     fit = reflect_table(conn, table)
@@ -382,11 +369,8 @@ def _columns(conn: sa.Connection, table: str, header: list[str], path: Path) -> 
     columns = []
     for name in header:
         model_type = model.c[name].type if name in model.c else None
-        accepts, fits = describe_type(live[name]["type"], model_type)
         convert, reads = reader(live[name]["type"], model_type)
-        nullable = bool(live[name]["nullable"])
-        all_fit = fit.columns[name].fits_all
-        columns.append(_Column(name, convert, reads, accepts, fits, nullable, all_fit))
+        columns.append(_Column(name, convert, reads, fit.columns[name]))
     return columns
 
 

@@ -64,6 +64,23 @@ class ColumnFit:
     # warning: an enum value in another case; NULL for a TIMESTAMP NOT NULL on some servers
     normalised: bool = False
 
+    def fits_column(self, values: list[Any]) -> bool:
+        """True when every one of ``values`` (NULLs included) certainly fits, tested at once;
+        False means "look value by value" (:attr:`fits` then names the first misfit)."""
+        if self.fits_all is None:
+            return False
+        # (``None in values`` compares each value with None: 0.08 µs a Decimal, 8x this)
+        types = set(map(type, values))
+        if NoneType in types:
+            if not self.nullable:
+                return False
+            values = [v for v in values if v is not None]
+            types.discard(NoneType)
+        try:
+            return not values or self.fits_all(values, types)
+        except (TypeError, ValueError, ArithmeticError):  # mixed or odd values: one by one
+            return False
+
 
 class TableFit:
     """The live columns of one table, checked row by row."""
@@ -87,25 +104,13 @@ class TableFit:
             return
         self._check_keys(rows[0])
         keys = [k for k in rows[0] if self.columns[k].normalised] if bulk else list(rows[0])
-        unclear = [key for key in keys if not self._column_fits(self.columns[key], key, rows)]
+        unclear = [
+            key
+            for key in keys
+            if not self.columns[key].fits_column(list(map(itemgetter(key), rows)))
+        ]
         if unclear:
             self._check_rows(rows, unclear)
-
-    def _column_fits(self, col: ColumnFit, key: str, rows: list[Row]) -> bool:
-        if col.fits_all is None:
-            return False
-        values = list(map(itemgetter(key), rows))
-        # (``None in values`` compares each value with None: 0.08 µs a Decimal, 8x this)
-        types = set(map(type, values))
-        if NoneType in types:
-            if not col.nullable:
-                return False
-            values = [v for v in values if v is not None]
-            types.discard(NoneType)
-        try:
-            return not values or col.fits_all(values, types)
-        except (TypeError, ValueError, ArithmeticError):  # mixed or odd values: one by one
-            return False
 
     def _check_rows(self, rows: list[Row], keys: list[str]) -> None:
         fits = [(key, self.columns[key]) for key in keys]
