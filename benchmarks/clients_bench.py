@@ -46,15 +46,70 @@ class Client(_Base):
 
 @dataclass
 class Timing:
-    """Rows written and seconds taken; ``note`` says when the rate was extrapolated."""
+    """Rows written and seconds taken; ``note`` says when the rate was extrapolated.
+    ``python_cpu``, ``server_cpu``: CPU seconds this process (all its threads) and the server
+    spent meanwhile (:class:`CpuClock`), where measured."""
 
     rows: int
     seconds: float
     note: str = ""
+    python_cpu: float | None = None
+    server_cpu: float | None = None
 
     @property
     def rate(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
+
+
+class CpuClock:
+    """CPU seconds of this process and of the database server, read before and after a run.
+
+    The server's are read from ``/proc/PID/stat``, so only for a server on this machine whose
+    pid file (``@@pid_file``) this user can read; otherwise they are ``None``. Both sides share
+    the machine's CPUs: what the two spent against the wall time shows which one held the
+    other up.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._server = _server_stat(engine)
+        self._started: tuple[float, float | None] = (0.0, None)
+
+    def _now(self) -> tuple[float, float | None]:
+        mine = os.times()
+        server = None
+        if self._server is not None:
+            try:
+                with open(self._server) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                server = None
+        return mine.user + mine.system, server
+
+    def start(self) -> None:
+        self._started = self._now()
+
+    def stamp(self, timing: Timing) -> Timing:
+        """``timing`` with the CPU seconds spent since :meth:`start`."""
+        (mine, server), (mine0, server0) = self._now(), self._started
+        timing.python_cpu = mine - mine0
+        if server is not None and server0 is not None:
+            timing.server_cpu = server - server0
+        return timing
+
+
+def _server_stat(engine: sa.Engine) -> str | None:
+    """``/proc/PID/stat`` of the server when it runs here and its pid file is readable."""
+    if engine.url.host not in (None, "", "localhost", "127.0.0.1", "::1"):
+        return None
+    try:
+        with engine.connect() as conn:
+            pid_file = conn.exec_driver_sql("SELECT @@pid_file").scalar_one()
+        with open(str(pid_file)) as f:
+            stat = f"/proc/{int(f.read().strip())}/stat"
+        return stat if os.path.exists(stat) else None
+    except (sa.exc.DBAPIError, OSError, ValueError):
+        return None
 
 
 def client_rows(
@@ -131,19 +186,22 @@ def raw_load_data(engine: sa.Engine, count: int) -> Timing:
         "LOAD DATA LOCAL INFILE %s INTO TABLE `clients` CHARACTER SET utf8mb4 FIELDS "
         f"TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({quoted})"
     )
+    clock = CpuClock(engine)
     try:
         with engine.connect() as conn:
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None
+            clock.start()
             started = time.perf_counter()
             with dbapi.cursor() as cursor:
                 inserted = cursor.execute(sql, (f.name,))
             dbapi.commit()
             seconds = time.perf_counter() - started
+            timing = clock.stamp(Timing(count, seconds))
     finally:
         os.unlink(f.name)
     assert inserted == count, f"LOAD DATA inserted {inserted} of {count} rows"
-    return Timing(count, seconds)
+    return timing
 
 
 def terp_seed_end_to_end(
@@ -151,8 +209,10 @@ def terp_seed_end_to_end(
 ) -> Timing:
     """(d) Generate, check each chunk, bulk load, record the ledger, run the integrity
     rules over what was written, commit: what a seed step does, for the clients table."""
+    clock = CpuClock(engine)
     with engine.connect() as conn:
         ensure_bookkeeping(conn)
+        clock.start()
         started = time.perf_counter()
         # as a seed step does: its keys reserved first (runtime/keys.py)
         blocks = reserve(conn, budget({"clients": count, "supplier_profiles": count}))
@@ -172,8 +232,9 @@ def terp_seed_end_to_end(
             if validate:
                 check_seeded(conn, Scope(run_id="bench"), chunks)
         seconds = time.perf_counter() - started
+        timing = clock.stamp(Timing(count, seconds))
     assert written == {"clients": count}, written
-    return Timing(count, seconds)
+    return timing
 
 
 def generation_only(count: int) -> Timing:

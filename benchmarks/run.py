@@ -104,6 +104,7 @@ def clients_table(
     )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
+    cpu_lines = []
     for count in sizes:
         runs: list[list[cb.Timing]] = [[], [], [], []]
         for _ in range(max(1, repeat) if count <= REPEAT_UP_TO else 1):
@@ -120,8 +121,19 @@ def clients_table(
             f"| {c.rate / d.rate:.2f} |",
             flush=True,
         )
+        cpu_lines.append(_cpu_line(count, c, d))
     for note in notes:
         print(f"\n\\* {note}")
+    if any(cpu_lines):
+        print(
+            "\nCPU while (c) and (d) ran, µs per row (the same runs; wall time for comparison; "
+            "Python: every thread of this process):\n\n"
+            "| rows | (c) wall | (c) server CPU | (d) wall | (d) Python CPU | (d) server CPU |\n"
+            "|---:|---:|---:|---:|---:|---:|"
+        )
+        for line in cpu_lines:
+            if line:
+                print(line)
     largest = max(sizes)
     parts = {
         "without validation": cb.terp_seed_end_to_end(engine, largest, validate=False),
@@ -138,6 +150,20 @@ def clients_table(
         f"supplier profiles): {gen.rate:,.0f} rows/s"
     )
     engine.dispose()
+
+
+def _cpu_line(count: int, c: cb.Timing, d: cb.Timing) -> str:
+    """One row of the CPU table, or "" when the server's CPU could not be read."""
+    if c.server_cpu is None or d.server_cpu is None or d.python_cpu is None:
+        return ""
+
+    def us(seconds: float) -> str:
+        return f"{seconds / count * 1e6:.1f}"
+
+    return (
+        f"| {count:,} | {us(c.seconds)} | {us(c.server_cpu)} | {us(d.seconds)} "
+        f"| {us(d.python_cpu)} | {us(d.server_cpu)} |"
+    )
 
 
 def _variants(naive_rows: int, naive_seconds: float) -> list[Callable[[sa.Engine, int], cb.Timing]]:
