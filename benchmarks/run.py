@@ -127,7 +127,8 @@ def clients_table(
     if any(cpu_lines):
         print(
             "\nCPU while (c) and (d) ran, µs per row (the same runs; wall time for comparison; "
-            "Python: every thread of this process):\n\n"
+            "Python: every thread of this process; both counted in "
+            f"{1000 // os.sysconf('SC_CLK_TCK')} ms ticks, coarse at 1,000 rows):\n\n"
             "| rows | (c) wall | (c) server CPU | (d) wall | (d) Python CPU | (d) server CPU |\n"
             "|---:|---:|---:|---:|---:|---:|"
         )
