@@ -13,7 +13,6 @@ end.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import itertools
 import json
@@ -35,10 +34,7 @@ DATABASE = "terp_bench_csv"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("rows", nargs="?", type=int, default=100_000)
-    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
-    args = parser.parse_args(argv)
+    args = db.arguments(__doc__, rows=100_000).parse_args(argv)
     url = db.fresh_database(args.server, DATABASE)
     env = {**os.environ, "TERP_DATABASE_URL": url}
     terp_seed = [sys.executable, "-m", "terp_seed.cli"]

@@ -8,6 +8,7 @@ file as a child (``--child``) that patches the runtime, then hands over to Alemb
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -20,6 +21,17 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("full", "no-validation", "no-validation-no-ledger")
+SERVER = "mysql+pymysql://root@127.0.0.1:3306"  # the benchmarks' default --server
+
+
+def arguments(doc: str, rows: int | None = None) -> argparse.ArgumentParser:
+    """A benchmark's command line, described by its docstring's first line: ``--server``, and
+    an optional ``ROWS`` (default ``rows``) for one that takes a row count."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if rows is not None:
+        parser.add_argument("rows", nargs="?", type=int, default=rows)
+    parser.add_argument("--server", default=SERVER)
+    return parser
 
 
 @dataclass

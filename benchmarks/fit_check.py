@@ -9,7 +9,6 @@ Generates ROWS clients (seed 42) first, then times the check over them in chunks
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -28,10 +27,7 @@ CHUNK = 20_000
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("rows", nargs="?", type=int, default=200_000)
-    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
-    args = parser.parse_args(argv)
+    args = db.arguments(__doc__, rows=200_000).parse_args(argv)
     rows = list(cb.client_rows(args.rows))
     url = db.fresh_database(args.server, DATABASE)
     try:

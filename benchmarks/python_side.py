@@ -12,7 +12,6 @@ the total with (c) of ``benchmarks/run.py`` for the same rows (the server's side
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -28,10 +27,7 @@ CHUNK = 20_000
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("rows", nargs="?", type=int, default=100_000)
-    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
-    args = parser.parse_args(argv)
+    args = db.arguments(__doc__, rows=100_000).parse_args(argv)
     from terp_seed.database import make_engine, resolve_url
     from terp_seed.load_data import TableEncoder
     from terp_seed.schema import metadata

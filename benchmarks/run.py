@@ -20,7 +20,6 @@ It prints Markdown tables (docs/benchmarks.md keeps the latest). Figures, not as
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
@@ -41,8 +40,7 @@ REPEAT_UP_TO = 100_000  # larger sizes run once: a million rows of (b) take a mi
 
 def main(argv: list[str] | None = None) -> int:
     """Run both benchmarks and print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
+    parser = db.arguments(__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--presets", default="medium,large,xl")
     parser.add_argument("--naive-rows", type=int, default=3000, help="cap for (a)")

@@ -14,7 +14,6 @@ loader's worker, so its total is CPU time spent, not wall time added.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -32,9 +31,8 @@ QUIET = ("LOAD DATA", "INSERT INTO terp_seed_ledger")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = db.arguments(__doc__)
     parser.add_argument("--preset", default="xl")
-    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
     parser.add_argument("--slow", type=float, default=0.4)
     args = parser.parse_args(argv)
     url = db.fresh_database(args.server, DATABASE)
