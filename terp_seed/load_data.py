@@ -16,8 +16,9 @@ escaping (the loader checks such a chunk in full first: :mod:`terp_seed.validati
 
 The file is an anonymous temporary file (``/proc/self/fd/N`` on Linux, so it never has a name
 and disappears however the process ends; a named temporary file removed in ``finally``
-elsewhere). With ``LOCAL`` the server turns data errors into warnings and carries on, so every
-warning, and any difference between rows sent and rows inserted, fails the load.
+elsewhere), or for a streamed chunk a pipe (:mod:`terp_seed.load_pipe`, :func:`load_file`).
+With ``LOCAL`` the server turns data errors into warnings and carries on, so every warning, and
+any difference between rows sent and rows inserted, fails the load.
 """
 
 from __future__ import annotations
@@ -332,6 +333,16 @@ def load_data(
     :raises SeedDataError: the server inserted fewer rows than sent or raised any warning
         (truncation, bad value, duplicate key, failed CHECK); the caller rolls back.
     """
+    with _data_file(payload) as path:
+        load_file(dbapi_conn, table, columns, path, keys)
+
+
+def load_file(
+    dbapi_conn: Any, table: sa.Table, columns: Sequence[str], path: str, keys: Sequence[object]
+) -> None:
+    """``LOAD DATA LOCAL INFILE`` of the file at ``path`` (a pipe: read until its end), whose
+    lines are the rows with ``keys``; :func:`load_data`'s checks and errors. ``keys`` is read
+    once the statement has ended, so a pipe's writer may add to it until it closes the pipe."""
     quote = _MYSQL.identifier_preparer.quote
     target = (
         f"{quote(table.name)} CHARACTER SET utf8mb4 "
@@ -340,7 +351,7 @@ def load_data(
     )
     # PyMySQL interpolates %s client-side: a literal % in a name must be doubled
     sql = "LOAD DATA LOCAL INFILE %s INTO TABLE " + target.replace("%", "%%")
-    with _data_file(payload) as path, dbapi_conn.cursor() as cursor:
+    with dbapi_conn.cursor() as cursor:
         inserted = cursor.execute(sql, (path,))
         warnings = cursor.warning_count
         shown: list[tuple[Any, ...]] = []

@@ -17,6 +17,15 @@ caller generates the next chunk, so generation and loading overlap. Only one chu
 any statement the caller's thread sends on the connection meanwhile (a factory asking for its
 parents, a check reflecting a table) first waits for it, so the connection is never used by two
 threads at once.
+
+On Linux a ``LOAD DATA`` chunk of the step's first table (parents first) is *streamed*: its
+statement starts as soon as its first rows are encoded, reading them through a pipe
+(:mod:`terp_seed.load_pipe`), and the caller writes each next piece of rows into the pipe as it
+generates them, until the chunk is full. The server then loads while the rows are generated, not
+after. Rows of the step's other tables wait in their buffers meanwhile (they may refer to rows
+of the stream); the stream ends before a row of a table earlier in the order is kept (later
+rows of the stream may refer to it), before any statement from the caller's thread, and when a
+buffer is due to be flushed. Each piece gets the checks a whole chunk gets.
 """
 
 from __future__ import annotations
@@ -33,10 +42,10 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from terp_seed import ledger
+from terp_seed import ledger, load_pipe
 from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import SeedDataError
-from terp_seed.load_data import TableEncoder, load_data, plain_json
+from terp_seed.load_data import TableEncoder, load_data, load_file, plain_json
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.text_checksums import (
     Layout,
@@ -57,6 +66,8 @@ BULK_MIN_ROWS = 2000  # a MySQL chunk of at least this many rows of a table uses
 RAMP = 8  # a step's first flush comes at 1/RAMP of a full chunk (not below the LOAD DATA
 # minimum, so SQLite, offline and small chunks keep their size), each next one at twice as many
 SWITCH_INTERVAL = 0.00002  # seconds; see Loader._worker
+STREAM_ROWS = 500  # a stream starts when the step's first table has this many rows buffered
+PIECE_ROWS = 1000  # a stream's rows are checked, encoded and written this many at a time
 _ORDER = {t: i for i, t in enumerate(TERP_TABLES)}
 _in_worker = threading.local()
 
@@ -95,6 +106,31 @@ class _Chunk:
     payload: bytes | None = None
     checksums: bytes | None = None  # computed from ``payload``, in key order
     layout: Layout | None = None  # how ``checksums`` were computed
+    pipe: load_pipe.LoadPipe | None = None  # a stream: the text comes through this pipe
+    pieces: list[bytes] | None = None  # a stream's text, written piece by piece
+    aborted: bool = False  # a stream its writer gave up on: the load must fail
+
+    def text(self) -> bytes:
+        """The text sent by ``LOAD DATA``."""
+        return self.payload if self.payload is not None else b"".join(self.pieces or ())
+
+
+class _Stream:
+    """The chunk being streamed, and what the caller's thread keeps for it."""
+
+    def __init__(self, chunk: _Chunk, sums: bytes | None) -> None:
+        self.chunk = chunk
+        self.pending: list[Row] = []  # rows not yet written
+        self.sums = None if sums is None else [sums]  # ``None`` once a piece has none
+        self.piece = PIECE_ROWS  # rows of the next piece
+
+
+class _Abandoned(Exception):
+    """A stream's writer failed and ended its file early: the chunk must not count."""
+
+
+def _mixed(table: str) -> SeedDataError:
+    return SeedDataError(f"factory for {table} produced rows with different columns")
 
 
 class Loader:
@@ -114,11 +150,14 @@ class Loader:
         overlap: bool = True,
         text_checksums: bool = True,
         verify: ChunkVerifier | None = None,
+        stream_rows: int | None = STREAM_ROWS,
     ) -> None:
         """``text_checksums``: compute the ledger checksums of bulk-loaded chunks from the text
         sent (rows from factories); false leaves them all to the server (rows from a file,
         whose text need not be the values' stored form). ``verify``: run over each chunk once
-        written (a chunk of scattered keys is only reported to it)."""
+        written (a chunk of scattered keys is only reported to it). ``stream_rows``: stream the
+        step's first table from this many rows on (``None``: never; MySQL with ``overlap``,
+        when ``LOAD DATA`` is used at all)."""
         self._execute = execute
         self._conn = conn  # None offline: statements are rendered, not run
         self._mysql = conn is not None and conn.dialect.name in ("mysql", "mariadb")
@@ -142,6 +181,16 @@ class Loader:
         self._text_ranges: dict[str, list[tuple[int, int]]] = {}  # recorded with text sums
         self._steady_clock: bool | None = None  # the session's time zone has no DST
         self._pending: Future[list[tuple[str, int]]] | None = None
+        self._streams = bool(
+            stream_rows
+            and self._mysql
+            and overlap
+            and bulk_rows <= self._chunk
+            and load_pipe.supported()
+        )
+        self._stream_rows = stream_rows if stream_rows and self._streams else 1 << 62
+        self._stream: _Stream | None = None
+        self._first: tuple[int, str] | None = None  # the earliest table (in order) seen
         self.counts: dict[str, int] = {}
 
     @property
@@ -153,19 +202,56 @@ class Loader:
         """Write every row of ``stream``; return rows written per table."""
         with self._worker() as submit:
             for table, row in stream:
+                current = self._stream
+                if current is not None and table == current.chunk.table:
+                    current.pending.append(row)
+                    if len(current.pending) >= current.piece:
+                        self._feed(current)
+                    continue
                 buf = self._buffers.get(table)
                 if buf is None:
                     buf = self._buffers[table] = []
+                    self._met(table)
                 buf.append(row)
                 if len(buf) >= self._limit:
-                    self._flush_all(submit)
+                    self._flush_all(submit, table)
                     self._limit = min(self._limit * 2, self._chunk)
+                elif len(buf) % self._stream_rows == 0 and self._opens(table) and self._idle():
+                    self._open_stream(submit, table)
             self._flush_all(submit)
         return dict(self.counts)
 
+    def _met(self, table: str) -> None:
+        """A table's first row: rows of a stream after it may refer to it if it comes first."""
+        key = (_ORDER.get(table, len(_ORDER)), table)
+        if self._first is None or key < self._first:
+            self._first = key
+            self._end_stream()
+
     # -- flushing ---------------------------------------------------------------------------
 
-    def _flush_all(self, submit: Callable[[list[_Chunk]], None]) -> None:
+    def _opens(self, table: str) -> bool:
+        """Whether ``table``'s buffer can become a stream: it is the step's first table (one
+        of TERP's, whose place in the order is known)."""
+        return (
+            self._stream is None
+            and self._first is not None
+            and table == self._first[1]
+            and table in _ORDER
+        )
+
+    def _idle(self) -> bool:
+        """Whether the worker has no chunk in flight (a stream would start at once)."""
+        return self._pending is None or self._pending.done()
+
+    def _flush_all(self, submit: Callable[[list[_Chunk]], None], due: str | None = None) -> None:
+        """Send every buffered chunk, parents first; or, when ``due`` (the table whose buffer
+        is full) is the step's first table and streams are on, start streaming that chunk and
+        leave the other buffers as they are."""
+        self._end_stream()
+        if self._streams and due is not None and self._opens(due):
+            self._open_stream(submit, due)
+            return
         chunks = []
         for table in sorted(self._buffers, key=lambda t: _ORDER.get(t, len(_ORDER))):
             rows = self._buffers[table]
@@ -176,43 +262,160 @@ class Loader:
             submit(chunks)
 
     def _prepare(self, table: str, rows: list[Row]) -> _Chunk:
-        # Every row must have the first row's columns. Comparing key sets costs 1 µs a row, so
-        # a bulk chunk only compares their counts here: its rows are then read by the first
-        # row's keys (the check, the encoder), and a row with other keys raises KeyError there.
-        keys = rows[0].keys()
         bulk = self._mysql and len(rows) >= self._bulk_rows
-        mixed = SeedDataError(f"factory for {table} produced rows with different columns")
-        if set(map(len, rows)) != {len(keys)} or (not bulk and any(r.keys() != keys for r in rows)):
-            raise mixed
-        try:
-            return self._prepare_rows(table, rows, tuple(keys), bulk)
-        except KeyError:
-            if any(r.keys() != keys for r in rows):
-                raise mixed from None
-            raise
-
-    def _prepare_rows(
-        self, table: str, rows: list[Row], columns: tuple[str, ...], bulk: bool
-    ) -> _Chunk:
-        if self._check is not None:
-            self._check(table, rows, bulk=bulk)
-        ids = [r["id"] for r in rows]
+        columns = tuple(rows[0].keys())
         if not bulk:
-            return _Chunk(table, columns, ids, rows=rows)
-        encoder = self._encoder(table, columns)
-        payload = encoder.encode(rows)
+            self._same_columns(table, rows, columns, bulk)
+            if self._check is not None:
+                self._check(table, rows)
+            return _Chunk(table, columns, [r["id"] for r in rows], rows=rows)
+        ids, payload, sums = self._encode(table, rows, columns)
+        # The dicts stay until the chunk is in (one chunk in flight): if the server refuses a
+        # value, the full check names it. Without a check they can go now.
+        kept = rows if self._check is not None else None
+        plan = self._layout(table, columns)
+        return _Chunk(table, columns, ids, rows=kept, payload=payload, checksums=sums, layout=plan)
+
+    @staticmethod
+    def _same_columns(table: str, rows: list[Row], columns: tuple[str, ...], bulk: bool) -> None:
+        # Every row must have the first row's columns. Comparing key sets costs 1 µs a row, so
+        # bulk rows only compare their counts here: they are then read by the first row's
+        # keys (the check, the encoder), and a row with other keys raises KeyError there.
+        if set(map(len, rows)) != {len(columns)} or (
+            not bulk and any(r.keys() != set(columns) for r in rows)
+        ):
+            raise _mixed(table)
+
+    def _encode(
+        self,
+        table: str,
+        rows: list[Row],
+        columns: tuple[str, ...],
+        first: int | None = None,
+        sums: bool = True,
+    ) -> tuple[list[int], bytes, bytes | None]:
+        """Check ``rows`` and encode them for ``LOAD DATA``: their keys, their text, and (if
+        ``sums``) the checksums of their lines if the text gives them and the keys run on from
+        ``first`` (from the first row's key when ``None``)."""
+        self._same_columns(table, rows, columns, True)
+        try:
+            if self._check is not None:
+                self._check(table, rows, bulk=True)
+            ids = [r["id"] for r in rows]
+            encoder = self._encoder(table, columns)
+            payload = encoder.encode(rows)
+        except KeyError:
+            if any(r.keys() != set(columns) for r in rows):
+                raise _mixed(table) from None
+            raise
         if self._check is not None and (not encoder.clean or None in ids):
             # a value of another type than its column's, one to escape, or a NULL key (the
             # server would give the row a key of its own)
             self._check(table, rows)
         plan = self._layout(table, columns)
-        sums = None
-        if plan is not None and encoder.clean and ids == list(range(ids[0], ids[0] + len(ids))):
-            sums = digests(payload, plan)
-        # The dicts stay until the chunk is in (one chunk in flight): if the server refuses a
-        # value, the full check names it. Without a check they can go now.
-        kept = rows if self._check is not None else None
-        return _Chunk(table, columns, ids, rows=kept, payload=payload, checksums=sums, layout=plan)
+        start = ids[0] if first is None else first
+        if (
+            sums
+            and plan is not None
+            and encoder.clean
+            and ids == list(range(start, start + len(ids)))
+        ):
+            return ids, payload, digests(payload, plan)
+        return ids, payload, None
+
+    # -- streaming --------------------------------------------------------------------------
+
+    def _open_stream(self, submit: Callable[[list[_Chunk]], None], table: str) -> None:
+        """Start the ``LOAD DATA`` of ``table``'s buffered rows, to go on with its next rows.
+        The first piece is sent as soon as it is encoded, the rest of the buffer after it."""
+        buffered, self._buffers[table] = self._buffers[table], []
+        rows, rest = buffered[:PIECE_ROWS], buffered[PIECE_ROWS:]
+        columns = tuple(rows[0].keys())
+        ids, payload, sums = self._encode(table, rows, columns)
+        kept = rows if self._check is not None else None  # as in _prepare
+        chunk = _Chunk(table, columns, ids, rows=kept, layout=self._layout(table, columns))
+        chunk.pieces = [payload]
+        stream = _Stream(chunk, sums)
+        stream.pending = rest
+        stream.piece = min(PIECE_ROWS, self._chunk - len(ids))
+        chunk.pipe = load_pipe.LoadPipe()
+        try:
+            submit([chunk])
+        except BaseException:
+            chunk.pipe.close()
+            chunk.pipe.close_reader()
+            raise
+        self._stream = stream
+        self._send(stream, payload)
+        if stream.piece <= 0:
+            self._end_stream()
+        while self._stream is stream and len(stream.pending) >= stream.piece:
+            self._feed(stream)
+
+    def _feed(self, stream: _Stream) -> None:
+        """Check, encode and write the stream's next piece of pending rows; end the stream
+        once the chunk is full."""
+        chunk = stream.chunk
+        rows, rest = stream.pending[: stream.piece], stream.pending[stream.piece :]
+        stream.pending = []
+        following = chunk.ids[-1] + 1 if stream.sums is not None else None
+        ids, payload, sums = self._encode(
+            chunk.table, rows, chunk.columns, following, sums=stream.sums is not None
+        )
+        if self._stream is not stream:  # a check talked to the database: the stream ended
+            self._buffers[chunk.table][:0] = rows + rest
+            return
+        stream.pending = rest
+        if stream.sums is not None:
+            if sums is None:
+                stream.sums = None
+            else:
+                stream.sums.append(sums)
+        chunk.ids.extend(ids)
+        if chunk.rows is not None:
+            chunk.rows.extend(rows)
+        assert chunk.pieces is not None
+        chunk.pieces.append(payload)
+        self._send(stream, payload)
+        stream.piece = min(PIECE_ROWS, self._chunk - len(chunk.ids))
+        if stream.piece <= 0:
+            self._end_stream()
+
+    def _send(self, stream: _Stream, payload: bytes) -> None:
+        chunk = stream.chunk
+        assert chunk.pipe is not None
+        try:
+            chunk.pipe.write(payload)
+        except BrokenPipeError:  # the worker stopped reading: its error says why
+            self._stream = None
+            chunk.aborted = True
+            chunk.pipe.close()
+            self._settle()
+            raise SeedDataError(
+                f"bulk load into {chunk.table} stopped reading its rows; "
+                "nothing of this step was written"
+            ) from None
+
+    def _end_stream(self, *, abort: bool = False) -> None:
+        """End the stream in flight, if any: write its pending rows (unless ``abort``: the
+        chunk then fails) and close its pipe. Its statement then ends on the worker."""
+        stream = self._stream
+        if stream is None:
+            return
+        chunk = stream.chunk
+        try:
+            while stream.pending and not abort and self._stream is stream:
+                self._feed(stream)
+        except BaseException:
+            abort = True
+            raise
+        finally:
+            if self._stream is stream:
+                self._stream = None
+                chunk.checksums = None if stream.sums is None else b"".join(stream.sums)
+                chunk.aborted = abort
+                assert chunk.pipe is not None
+                chunk.pipe.close()
 
     def _layout(self, table: str, columns: tuple[str, ...]) -> Layout | None:
         """How to send ``table``'s rows so their lines give their checksums, or ``None``."""
@@ -251,11 +454,18 @@ class Loader:
     def _insert(self, conn: sa.Connection, chunk: _Chunk) -> None:
         t = metadata.tables[chunk.table]
         ids = chunk.ids
-        if chunk.payload is not None:
+        if chunk.payload is not None or chunk.pipe is not None:
+            dbapi = conn.connection.dbapi_connection
             try:
-                load_data(conn.connection.dbapi_connection, t, chunk.columns, chunk.payload, ids)
+                if chunk.pipe is not None:
+                    load_file(dbapi, t, chunk.columns, chunk.pipe.path, ids)
+                    if chunk.aborted:  # the caller failed: its error is the one raised
+                        raise _Abandoned(chunk.table)
+                else:
+                    assert chunk.payload is not None
+                    load_data(dbapi, t, chunk.columns, chunk.payload, ids)
             except SeedDataError:
-                if self._check is not None and chunk.rows is not None:
+                if not chunk.aborted and self._check is not None and chunk.rows is not None:
                     self._check(chunk.table, chunk.rows)  # names the first value that does not fit
                 raise
             chunk.rows = None
@@ -288,12 +498,12 @@ class Loader:
     def _confirm(self, conn: sa.Connection, t: sa.Table, chunk: _Chunk) -> None:
         """Have the server confirm a sample of the chunk's checksums; on a mismatch, name the
         column, let the server compute them (this chunk's and the table's from now on)."""
-        assert chunk.checksums is not None and chunk.payload is not None and chunk.layout
+        assert chunk.checksums is not None and chunk.layout
         first = chunk.ids[0]
         key = first_mismatch(conn, t, first, chunk.checksums)
         if key is None:
             return
-        line = chunk.payload.split(b"\n")[key - first]
+        line = chunk.text().split(b"\n")[key - first]
         why = mismatched_column(conn, t, key, line, chunk.layout)
         log.warning(
             "ledger checksums of %s computed from the text sent differ from the stored rows "
@@ -379,7 +589,12 @@ class Loader:
 
         def run(chunks: list[_Chunk]) -> list[tuple[str, int]]:
             _in_worker.active = True
-            return self._write(chunks)
+            try:
+                return self._write(chunks)
+            finally:  # a stream's writer must not wait for a reader that is gone
+                for chunk in chunks:
+                    if chunk.pipe is not None:
+                        chunk.pipe.close_reader()
 
         def submit(chunks: list[_Chunk]) -> None:
             self._settle()
@@ -400,6 +615,7 @@ class Loader:
             self._settle()
         finally:
             try:
+                self._end_stream(abort=True)  # failing: end the stream's file where it is
                 if self._pending is not None:  # failing: let the chunk in flight end first
                     self._pending.exception()
                     self._pending = None
@@ -410,7 +626,9 @@ class Loader:
                 sys.setswitchinterval(switch)
 
     def _settle(self) -> None:
-        """Wait for the chunk in flight, count it, and raise its error if it failed."""
+        """End the stream if any, wait for the chunk in flight, count it, and raise its error
+        if it failed."""
+        self._end_stream()
         pending, self._pending = self._pending, None
         if pending is not None:
             self._done(pending.result())

@@ -231,30 +231,46 @@ def _dump(conn: sa.Connection, tables: tuple[str, ...]) -> dict[str, list[tuple[
     return out
 
 
-def test_insert_and_load_data_paths_store_identical_rows(mysql_url: str, engine_for) -> None:
+def test_insert_and_load_data_paths_store_identical_rows(
+    mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
     schema_at_head(mysql_url)
-    rows = _client_rows(400)
+    rows = _client_rows(1000)
     dumps = []
+    streams: list[str] = []
+    loads = _spy_on_load_data(monkeypatch, streams)
     with engine_for(mysql_url).connect() as conn:
         ensure_bookkeeping(conn)
-        for bulk_rows in (10**9, 1):  # every chunk as INSERT, then every chunk by LOAD DATA
+        for bulk_rows, stream_rows in [
+            (10**9, None),  # every chunk as INSERT
+            (1, None),  # every chunk by LOAD DATA, whole
+            (1, 50),  # the first table streamed, the other one in whole chunks between
+        ]:
             with conn.begin() as trans:
                 loader = Loader(
-                    conn.execute, conn=conn, run_id="r", revision=None, bulk_rows=bulk_rows
+                    conn.execute,
+                    conn=conn,
+                    run_id="r",
+                    revision=None,
+                    bulk_rows=bulk_rows,
+                    chunk_rows=300,
+                    stream_rows=stream_rows,
                 )
                 counts = loader.load(iter(rows))
-                assert counts == {"clients": 400, "supplier_profiles": 60}
+                assert counts == {"clients": 1000, "supplier_profiles": 150}
                 dumps.append(_dump(conn, ("clients", "supplier_profiles")))
                 dumps[-1]["ledger"] = ledger_entries(conn)
                 trans.rollback()
-    inserted, loaded = dumps
-    assert inserted["clients"] == loaded["clients"]
-    assert inserted["supplier_profiles"] == loaded["supplier_profiles"]
-    # the LOAD DATA path computes checksums from the text it sent; the INSERT path has the
-    # server compute them from the stored rows: they must agree row for row
-    inserted_sums, loaded_sums = (d["ledger"] for d in dumps)
-    assert len(inserted_sums) == 460 and all(e[4] for e in inserted_sums)
-    assert [e[2:] for e in inserted_sums] == [e[2:] for e in loaded_sums]
+    assert len(streams) >= 3 and set(streams) == {"clients"}  # streams of clients only
+    assert "supplier_profiles" in loads
+    inserted = dumps[0]
+    for loaded in dumps[1:]:
+        assert inserted["clients"] == loaded["clients"]
+        assert inserted["supplier_profiles"] == loaded["supplier_profiles"]
+        # the LOAD DATA path computes checksums from the text it sent; the INSERT path has
+        # the server compute them from the stored rows: they must agree row for row
+        assert len(inserted["ledger"]) == 1150 and all(e[4] for e in inserted["ledger"])
+        assert [e[2:] for e in inserted["ledger"]] == [e[2:] for e in loaded["ledger"]]
 
 
 def test_overlapped_worker_waits_for_queries_from_the_stream(mysql_url: str, engine_for) -> None:
@@ -364,15 +380,28 @@ def test_scattered_keys_are_recorded_row_by_row(mysql_url: str, engine_for) -> N
     assert sorted(tuple(r) for r in recorded) == [("insert", 50, 1000), ("load", 50, 5000)]
 
 
-def _spy_on_load_data(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The tables the loader sends by LOAD DATA from now on, in order (the load still runs)."""
+def _spy_on_load_data(
+    monkeypatch: pytest.MonkeyPatch, streams: list[str] | None = None
+) -> list[str]:
+    """The tables the loader sends by LOAD DATA from now on, in order (the load still runs);
+    the tables of streamed chunks are also added to ``streams``."""
     from terp_seed import loading
 
     loads: list[str] = []
-    real_load = loading.load_data
-    monkeypatch.setattr(
-        loading, "load_data", lambda dbapi, t, *a: (loads.append(t.name), real_load(dbapi, t, *a))
-    )
+    real_load, real_file = loading.load_data, loading.load_file
+
+    def load(dbapi: Any, t: sa.Table, *a: Any) -> None:
+        loads.append(t.name)
+        real_load(dbapi, t, *a)
+
+    def stream(dbapi: Any, t: sa.Table, *a: Any) -> None:
+        loads.append(t.name)
+        if streams is not None:
+            streams.append(t.name)
+        real_file(dbapi, t, *a)
+
+    monkeypatch.setattr(loading, "load_data", load)
+    monkeypatch.setattr(loading, "load_file", stream)
     return loads
 
 
@@ -473,3 +502,211 @@ def test_a_null_timestamp_the_server_would_stamp_is_refused_before_load_data(
             _checked_bulk_load(conn, rows)
         assert conn.execute(sa.text("SELECT COUNT(*) FROM vendors")).scalar() == 0
     assert loads == []
+
+
+# -- streamed chunks: LOAD DATA reading a pipe while the rows are generated --------------------
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def _stream_loader(conn: sa.Connection, **kw: Any) -> Loader:
+    """A loader that streams from the 100th row of the first table, in chunks of 1,000 rows."""
+    from terp_seed.validation import live_chunk_check
+
+    options: dict[str, Any] = dict(
+        chunk_rows=1000, bulk_rows=100, stream_rows=100, check=live_chunk_check(conn)
+    )
+    options.update(kw)
+    return Loader(conn.execute, conn=conn, run_id="r", revision=None, **options)
+
+
+def _counts(conn: sa.Connection) -> tuple[int, int, int]:
+    return tuple(  # type: ignore[return-value]
+        int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one())
+        for t in ("clients", "supplier_profiles", "terp_seed_ledger")
+    )
+
+
+def _no_loader_left(fds: set[str]) -> None:
+    assert not [t for t in threading.enumerate() if t.name.startswith("terp-seed-load")]
+    assert _open_fds() <= fds  # both ends of every pipe closed
+
+
+def test_a_stream_ends_before_a_row_of_an_earlier_table(
+    mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Supplier profiles stream first; then clients come, and profiles that refer to them: the
+    stream must end before the first client is kept, or the later profiles would be loaded
+    before the clients they refer to (a foreign key error)."""
+    schema_at_head(mysql_url)
+    made = _client_rows(500)
+    people = [r for t, r in made if t == "clients"]
+    template = next(r for t, r in made if t == "supplier_profiles")
+    profiles = [{**template, "id": c["id"], "client_id": c["id"]} for c in people]
+    streams: list[str] = []
+    _spy_on_load_data(monkeypatch, streams)
+    fds = _open_fds()
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with conn.begin():  # the first 300 clients are there before the step
+            Loader(conn.execute, conn=conn, run_id="setup", revision=None).load(
+                ("clients", c) for c in people[:300]
+            )
+        stream = [("supplier_profiles", p) for p in profiles[:300]]
+        stream += [("clients", c) for c in people[300:]]
+        stream += [("supplier_profiles", p) for p in profiles[300:]]
+        with conn.begin():
+            counts = _stream_loader(conn).load(iter(stream))
+        assert counts == {"supplier_profiles": 500, "clients": 200}
+        # the profiles' stream ended at the first client; clients then came first
+        assert streams == ["supplier_profiles", "clients"]
+        assert _counts(conn)[:2] == (500, 500)
+        recorded = ledger_entries(conn)
+        assert len(recorded) == 1000 and all(e[4] for e in recorded)
+    _no_loader_left(fds)
+
+
+def test_a_query_from_the_generator_ends_the_stream_first(mysql_url: str, engine_for) -> None:
+    schema_at_head(mysql_url)
+    rows = [item for item in _client_rows(3000) if item[0] == "clients"]
+    seen: list[int] = []
+    fds = _open_fds()
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+
+        def stream() -> Iterator[tuple[str, dict[str, Any]]]:
+            for i, item in enumerate(rows):
+                if i in (450, 1700, 2900):  # a factory asking the database mid-stream
+                    n = conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar_one()
+                    seen.append(int(n))
+                yield item
+
+        with conn.begin():
+            assert _stream_loader(conn).load(stream()) == {"clients": 3000}
+            spans = conn.execute(
+                sa.text("SELECT COALESCE(SUM(last_pk - first_pk + 1), 0) FROM terp_seed_ledger")
+            ).scalar()
+        # the first query came 350 rows into the stream opened at the 100th row: the stream
+        # ended with every row yielded before the query, and was in before the query ran
+        assert seen[0] == 450 and seen == sorted(seen)
+        assert _counts(conn)[0] == 3000 and spans == 3000
+    _no_loader_left(fds)
+
+
+def test_a_factory_failure_mid_stream_writes_nothing(mysql_url: str, engine_for) -> None:
+    schema_at_head(mysql_url)
+    rows = [item for item in _client_rows(3000) if item[0] == "clients"]
+
+    def stream() -> Iterator[tuple[str, dict[str, Any]]]:
+        yield from rows[:1650]  # a full chunk, then a stream 650 rows in
+        raise RuntimeError("factory broke")
+
+    fds = _open_fds()
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with pytest.raises(RuntimeError, match="factory broke"), conn.begin():
+            _stream_loader(conn).load(stream())
+        assert _counts(conn) == (0, 0, 0)
+    _no_loader_left(fds)
+
+
+@pytest.mark.parametrize("where", [150, 2750], ids=["first-piece", "later-piece"])
+def test_a_value_the_server_refuses_mid_stream_is_named(
+    mysql_url: str, engine_for, where: int
+) -> None:
+    """The server refuses a value the check before LOAD DATA leaves to it (too long for its
+    column): the error is the full check's, naming the row, and nothing is written."""
+    schema_at_head(mysql_url)
+    rows = [item for item in _client_rows(3000) if item[0] == "clients"]
+    rows[where][1]["name"] = "N" * 256
+    fds = _open_fds()
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with pytest.raises(SeedDataError) as err, conn.begin():
+            _stream_loader(conn).load(iter(rows))
+        assert str(err.value).startswith("clients.name: value ")
+        assert str(err.value).endswith(
+            f"row id {rows[where][1]['id']}; nothing of this step was written"
+        )
+        assert _counts(conn) == (0, 0, 0)
+    _no_loader_left(fds)
+
+
+def test_a_value_the_check_refuses_mid_stream_is_never_sent(
+    mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value the server would store as another one (an enum value in another case) is
+    refused by the check before its piece is written: the stream so far is abandoned."""
+    schema_at_head(mysql_url)
+    rows = [item for item in _client_rows(3000) if item[0] == "clients"]
+    enum = next(c for c in metadata.tables["clients"].c if isinstance(c.type, sa.Enum))
+    rows[2750][1][enum.name] = str(rows[2750][1][enum.name]).upper() + " "
+    sent: list[bytes] = []
+    from terp_seed import load_pipe
+
+    real_write = load_pipe.LoadPipe.write
+    monkeypatch.setattr(
+        load_pipe.LoadPipe, "write", lambda self, data: (sent.append(data), real_write(self, data))
+    )
+    fds = _open_fds()
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        refused = f"^clients.{enum.name}: value "
+        with pytest.raises(SeedDataError, match=refused) as err, conn.begin():
+            _stream_loader(conn).load(iter(rows))
+        assert f"row id {rows[2750][1]['id']}" in str(err.value)
+        assert _counts(conn) == (0, 0, 0)
+    assert sent and not any(rows[2750][1]["teri_code"].encode() in piece for piece in sent)
+    _no_loader_left(fds)
+
+
+def test_a_connection_killed_mid_stream_fails_without_hanging(mysql_url: str, engine_for) -> None:
+    """The server ends the loader's connection while the stream's rows are being generated:
+    the worker's error reaches the caller (the writer does not wait on a pipe nobody reads)."""
+    schema_at_head(mysql_url)
+    rows = [item for item in _client_rows(6000) if item[0] == "clients"]
+    side = engine_for(mysql_url)
+    fds = _open_fds()
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        victim = conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one()
+        conn.rollback()
+
+        def stream() -> Iterator[tuple[str, dict[str, Any]]]:
+            for i, item in enumerate(rows):
+                if i == 400:  # the stream is open (from row 100)
+                    with side.connect() as other:
+                        other.exec_driver_sql(f"KILL CONNECTION {int(victim)}")
+                yield item
+
+        with pytest.raises(Exception) as err, conn.begin():  # the chain says which
+            _stream_loader(conn).load(stream())
+    chain, error = [], err.value
+    while error is not None:  # the rollback on the dead connection fails too, and says last
+        chain.append(str(error))
+        error = error.__cause__ or error.__context__
+    assert any("gone away" in e or "Lost connection" in e for e in chain), chain
+    with engine_for(mysql_url).connect() as conn:
+        assert _counts(conn) == (0, 0, 0)
+    _no_loader_left(fds)
+
+
+def test_where_a_pipe_cannot_be_opened_by_path_chunks_go_whole(
+    mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``/proc/self/fd`` (not Linux) nothing is streamed: chunks go in whole."""
+    from terp_seed import load_pipe
+
+    monkeypatch.setattr(load_pipe, "supported", lambda: False)
+    schema_at_head(mysql_url)
+    rows = [item for item in _client_rows(3000) if item[0] == "clients"]
+    streams: list[str] = []
+    loads = _spy_on_load_data(monkeypatch, streams)
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with conn.begin():
+            assert _stream_loader(conn).load(iter(rows)) == {"clients": 3000}
+        assert _counts(conn)[0] == 3000
+    assert streams == [] and len(loads) >= 2
