@@ -18,14 +18,15 @@ any statement the caller's thread sends on the connection meanwhile (a factory a
 parents, a check reflecting a table) first waits for it, so the connection is never used by two
 threads at once.
 
-On Linux a ``LOAD DATA`` chunk of the step's first table (parents first) is *streamed*: its
-statement starts as soon as its first rows are encoded, reading them through a pipe
-(:mod:`terp_seed.load_pipe`), and the caller writes each next piece of rows into the pipe as it
-generates them, until the chunk is full. The server then loads while the rows are generated, not
-after. Rows of the step's other tables wait in their buffers meanwhile (they may refer to rows
-of the stream); the stream ends before a row of a table earlier in the order is kept (later
-rows of the stream may refer to it), before any statement from the caller's thread, and when a
-buffer is due to be flushed. Each piece gets the checks a whole chunk gets.
+On Linux a ``LOAD DATA`` chunk of each load's first table (parents first; a load is one
+factory's rows) is *streamed*: its statement starts as soon as its first rows are encoded,
+reading them through a pipe (:mod:`terp_seed.load_pipe`), and the caller writes each next piece
+of rows into the pipe as it generates them, until the chunk is full. The server then loads while
+the rows are generated, not after. Rows of the load's other tables wait in their buffers
+meanwhile (they may refer to rows of the stream); the stream ends before a row of a table
+earlier in the order is kept (later rows of the stream may refer to it), before any statement
+from the caller's thread, and when a buffer is due to be flushed. Each piece gets the checks a
+whole chunk gets.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ BULK_MIN_ROWS = 2000  # a MySQL chunk of at least this many rows of a table uses
 RAMP = 8  # a step's first flush comes at 1/RAMP of a full chunk (not below the LOAD DATA
 # minimum, so SQLite, offline and small chunks keep their size), each next one at twice as many
 SWITCH_INTERVAL = 0.00002  # seconds; see Loader._worker
-STREAM_ROWS = 500  # a stream starts when the step's first table has this many rows buffered
+STREAM_ROWS = 500  # a stream starts when a load's first table has this many rows buffered
 PIECE_ROWS = 1000  # a stream's rows are checked, encoded and written this many at a time
+STREAM_WAIT = 600  # seconds the server waits for a stream's next piece (net_read_timeout)
 _ORDER = {t: i for i, t in enumerate(TERP_TABLES)}
 _in_worker = threading.local()
 
@@ -118,15 +120,21 @@ class _Chunk:
 class _Stream:
     """The chunk being streamed, and what the caller's thread keeps for it."""
 
-    def __init__(self, chunk: _Chunk, sums: bytes | None) -> None:
+    def __init__(self, chunk: _Chunk, sums: bytes | None, pending: list[Row], piece: int) -> None:
         self.chunk = chunk
-        self.pending: list[Row] = []  # rows not yet written
+        self.pending = pending  # rows not yet written
         self.sums = None if sums is None else [sums]  # ``None`` once a piece has none
-        self.piece = PIECE_ROWS  # rows of the next piece
+        self.piece = piece  # rows of the next piece (0: the chunk is full)
 
 
 class _Abandoned(Exception):
     """A stream's writer failed and ended its file early: the chunk must not count."""
+
+
+def _keyed_by(rows: list[Row], columns: tuple[str, ...]) -> bool:
+    """Whether every row has exactly ``columns`` as its keys (in any order)."""
+    keys = set(columns)
+    return all(r.keys() == keys for r in rows)
 
 
 def _mixed(table: str) -> SeedDataError:
@@ -156,7 +164,7 @@ class Loader:
         sent (rows from factories); false leaves them all to the server (rows from a file,
         whose text need not be the values' stored form). ``verify``: run over each chunk once
         written (a chunk of scattered keys is only reported to it). ``stream_rows``: stream the
-        step's first table from this many rows on (``None``: never; MySQL with ``overlap``,
+        first table of each load from this many rows on (``None``: never; MySQL with ``overlap``,
         when ``LOAD DATA`` is used at all)."""
         self._execute = execute
         self._conn = conn  # None offline: statements are rendered, not run
@@ -188,9 +196,11 @@ class Loader:
             and bulk_rows <= self._chunk
             and load_pipe.supported()
         )
-        self._stream_rows = stream_rows if stream_rows and self._streams else 1 << 62
+        self._stream_rows = stream_rows or 0
         self._stream: _Stream | None = None
+        self._piped: _Chunk | None = None  # the last streamed chunk (its pipe may be open)
         self._first: tuple[int, str] | None = None  # the earliest table (in order) seen
+        self._read_timeout = False  # net_read_timeout raised for streams
         self.counts: dict[str, int] = {}
 
     @property
@@ -199,7 +209,10 @@ class Loader:
         return frozenset(self._server_sums)
 
     def load(self, stream: Iterable[tuple[str, Row]]) -> dict[str, int]:
-        """Write every row of ``stream``; return rows written per table."""
+        """Write every row of ``stream``; return rows written per table (in all loads)."""
+        # every buffer was flushed and every chunk settled when the last load ended: this
+        # load's first table is the one that streams
+        self._buffers, self._first = {}, None
         with self._worker() as submit:
             for table, row in stream:
                 current = self._stream
@@ -216,7 +229,12 @@ class Loader:
                 if len(buf) >= self._limit:
                     self._flush_all(submit, table)
                     self._limit = min(self._limit * 2, self._chunk)
-                elif len(buf) % self._stream_rows == 0 and self._opens(table) and self._idle():
+                elif (
+                    self._streams
+                    and len(buf) % self._stream_rows == 0
+                    and self._opens(table)
+                    and self._idle()
+                ):
                     self._open_stream(submit, table)
             self._flush_all(submit)
         return dict(self.counts)
@@ -231,7 +249,7 @@ class Loader:
     # -- flushing ---------------------------------------------------------------------------
 
     def _opens(self, table: str) -> bool:
-        """Whether ``table``'s buffer can become a stream: it is the step's first table (one
+        """Whether ``table``'s buffer can become a stream: it is the load's first table (one
         of TERP's, whose place in the order is known)."""
         return (
             self._stream is None
@@ -246,7 +264,7 @@ class Loader:
 
     def _flush_all(self, submit: Callable[[list[_Chunk]], None], due: str | None = None) -> None:
         """Send every buffered chunk, parents first; or, when ``due`` (the table whose buffer
-        is full) is the step's first table and streams are on, start streaming that chunk and
+        is full) is the load's first table and streams are on, start streaming that chunk and
         leave the other buffers as they are."""
         self._end_stream()
         if self._streams and due is not None and self._opens(due):
@@ -281,9 +299,7 @@ class Loader:
         # Every row must have the first row's columns. Comparing key sets costs 1 µs a row, so
         # bulk rows only compare their counts here: they are then read by the first row's
         # keys (the check, the encoder), and a row with other keys raises KeyError there.
-        if set(map(len, rows)) != {len(columns)} or (
-            not bulk and any(r.keys() != set(columns) for r in rows)
-        ):
+        if set(map(len, rows)) != {len(columns)} or (not bulk and not _keyed_by(rows, columns)):
             raise _mixed(table)
 
     def _encode(
@@ -305,7 +321,7 @@ class Loader:
             encoder = self._encoder(table, columns)
             payload = encoder.encode(rows)
         except KeyError:
-            if any(r.keys() != set(columns) for r in rows):
+            if not _keyed_by(rows, columns):
                 raise _mixed(table) from None
             raise
         if self._check is not None and (not encoder.clean or None in ids):
@@ -335,19 +351,19 @@ class Loader:
         kept = rows if self._check is not None else None  # as in _prepare
         chunk = _Chunk(table, columns, ids, rows=kept, layout=self._layout(table, columns))
         chunk.pieces = [payload]
-        stream = _Stream(chunk, sums)
-        stream.pending = rest
-        stream.piece = min(PIECE_ROWS, self._chunk - len(ids))
+        stream = _Stream(chunk, sums, rest, min(PIECE_ROWS, self._chunk - len(ids)))
         chunk.pipe = load_pipe.LoadPipe()
+        self._piped = chunk  # from here on, a failure closes its pipe (_worker)
         try:
             submit([chunk])
         except BaseException:
             chunk.pipe.close()
-            chunk.pipe.close_reader()
+            if self._pending is None:  # not submitted: the worker will not close the reader
+                chunk.pipe.close_reader()
             raise
         self._stream = stream
         self._send(stream, payload)
-        if stream.piece <= 0:
+        if stream.piece <= 0:  # the first piece filled the chunk (chunks of 1,000 rows or less)
             self._end_stream()
         while self._stream is stream and len(stream.pending) >= stream.piece:
             self._feed(stream)
@@ -396,24 +412,23 @@ class Loader:
                 "nothing of this step was written"
             ) from None
 
-    def _end_stream(self, *, abort: bool = False) -> None:
-        """End the stream in flight, if any: write its pending rows (unless ``abort``: the
-        chunk then fails) and close its pipe. Its statement then ends on the worker."""
+    def _end_stream(self) -> None:
+        """End the stream in flight, if any: write its pending rows and close its pipe (its
+        statement then ends on the worker). If writing them fails, the chunk fails too."""
         stream = self._stream
         if stream is None:
             return
         chunk = stream.chunk
+        failed = True
         try:
-            while stream.pending and not abort and self._stream is stream:
+            while stream.pending and self._stream is stream:
                 self._feed(stream)
-        except BaseException:
-            abort = True
-            raise
+            failed = False
         finally:
             if self._stream is stream:
                 self._stream = None
                 chunk.checksums = None if stream.sums is None else b"".join(stream.sums)
-                chunk.aborted = abort
+                chunk.aborted = failed
                 assert chunk.pipe is not None
                 chunk.pipe.close()
 
@@ -458,6 +473,7 @@ class Loader:
             dbapi = conn.connection.dbapi_connection
             try:
                 if chunk.pipe is not None:
+                    self._patient(dbapi)
                     load_file(dbapi, t, chunk.columns, chunk.pipe.path, ids)
                     if chunk.aborted:  # the caller failed: its error is the one raised
                         raise _Abandoned(chunk.table)
@@ -494,6 +510,18 @@ class Loader:
                 self._verify.check(conn, chunk.table, first, last)
             else:
                 self._verify.skip(chunk.table)
+
+    def _patient(self, dbapi: Any) -> None:
+        """Before the first stream: let the server wait up to ``STREAM_WAIT`` seconds for the
+        next piece (a stream's statement lasts as long as the rows' generation; the default
+        ``net_read_timeout`` of 30 s would end it if the process were paused that long)."""
+        if not self._read_timeout:
+            with dbapi.cursor() as cursor:
+                cursor.execute(
+                    "SET SESSION net_read_timeout = "
+                    f"GREATEST(@@SESSION.net_read_timeout, {STREAM_WAIT})"
+                )
+            self._read_timeout = True
 
     def _confirm(self, conn: sa.Connection, t: sa.Table, chunk: _Chunk) -> None:
         """Have the server confirm a sample of the chunk's checksums; on a mismatch, name the
@@ -615,7 +643,14 @@ class Loader:
             self._settle()
         finally:
             try:
-                self._end_stream(abort=True)  # failing: end the stream's file where it is
+                piped, self._piped, self._stream = self._piped, None, None
+                if piped is not None and self._pending is not None:
+                    # failing with a stream in flight (or being opened or ended): end its
+                    # file where it is, so that the worker's statement ends, and have the
+                    # worker refuse the chunk
+                    piped.aborted = True
+                    assert piped.pipe is not None
+                    piped.pipe.close()
                 if self._pending is not None:  # failing: let the chunk in flight end first
                     self._pending.exception()
                     self._pending = None

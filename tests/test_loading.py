@@ -237,8 +237,7 @@ def test_insert_and_load_data_paths_store_identical_rows(
     schema_at_head(mysql_url)
     rows = _client_rows(1000)
     dumps = []
-    streams: list[str] = []
-    loads = _spy_on_load_data(monkeypatch, streams)
+    recorded = _spy_on_ledger(monkeypatch)
     with engine_for(mysql_url).connect() as conn:
         ensure_bookkeeping(conn)
         for bulk_rows, stream_rows in [
@@ -246,6 +245,9 @@ def test_insert_and_load_data_paths_store_identical_rows(
             (1, None),  # every chunk by LOAD DATA, whole
             (1, 50),  # the first table streamed, the other one in whole chunks between
         ]:
+            streams: list[str] = []
+            loads = _spy_on_load_data(monkeypatch, streams)
+            recorded.clear()
             with conn.begin() as trans:
                 loader = Loader(
                     conn.execute,
@@ -258,11 +260,16 @@ def test_insert_and_load_data_paths_store_identical_rows(
                 )
                 counts = loader.load(iter(rows))
                 assert counts == {"clients": 1000, "supplier_profiles": 150}
+                assert not loader.server_checksums  # no checksum from the text was wrong
                 dumps.append(_dump(conn, ("clients", "supplier_profiles")))
                 dumps[-1]["ledger"] = ledger_entries(conn)
                 trans.rollback()
-    assert len(streams) >= 3 and set(streams) == {"clients"}  # streams of clients only
-    assert "supplier_profiles" in loads
+            if bulk_rows == 1:  # every LOAD DATA chunk recorded with checksums from its text
+                assert recorded and all(with_sums for _t, with_sums in recorded)
+            if stream_rows:  # clients streamed, supplier profiles in whole chunks between
+                assert len(streams) >= 3 and set(streams) == {"clients"}
+                assert "supplier_profiles" in loads and streams != loads
+                assert sum(1 for t, _s in recorded if t == "clients") >= len(streams)
     inserted = dumps[0]
     for loaded in dumps[1:]:
         assert inserted["clients"] == loaded["clients"]
@@ -403,6 +410,21 @@ def _spy_on_load_data(
     monkeypatch.setattr(loading, "load_data", load)
     monkeypatch.setattr(loading, "load_file", stream)
     return loads
+
+
+def _spy_on_ledger(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """The loader's ledger ranges from now on: (table, recorded with the loader's checksums)."""
+    from terp_seed import ledger
+
+    recorded: list[tuple[str, bool]] = []
+    real = ledger.record_range
+
+    def record(conn: sa.Connection, run_id: str, rev: Any, table: str, *a: Any) -> int:
+        recorded.append((table, len(a) > 2 and a[2] is not None))
+        return real(conn, run_id, rev, table, *a)
+
+    monkeypatch.setattr(ledger, "record_range", record)
+    return recorded
 
 
 def _checked_bulk_load(conn: sa.Connection, rows: list[tuple[str, dict[str, Any]]]) -> None:
@@ -595,24 +617,29 @@ def test_a_query_from_the_generator_ends_the_stream_first(mysql_url: str, engine
     _no_loader_left(fds)
 
 
-def test_a_factory_failure_mid_stream_writes_nothing(mysql_url: str, engine_for) -> None:
+def test_a_factory_failure_mid_stream_writes_nothing(
+    mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
     schema_at_head(mysql_url)
     rows = [item for item in _client_rows(3000) if item[0] == "clients"]
 
     def stream() -> Iterator[tuple[str, dict[str, Any]]]:
-        yield from rows[:1650]  # a full chunk, then a stream 650 rows in
+        yield from rows[:1650]  # a full streamed chunk, then a stream about 500 rows in
         raise RuntimeError("factory broke")
 
+    recorded = _spy_on_ledger(monkeypatch)
     fds = _open_fds()
     with engine_for(mysql_url).connect() as conn:
         ensure_bookkeeping(conn)
         with pytest.raises(RuntimeError, match="factory broke"), conn.begin():
             _stream_loader(conn).load(stream())
         assert _counts(conn) == (0, 0, 0)
+    # the first chunk was recorded; the abandoned stream was refused by the worker
+    assert recorded == [("clients", True)]
     _no_loader_left(fds)
 
 
-@pytest.mark.parametrize("where", [150, 2750], ids=["first-piece", "later-piece"])
+@pytest.mark.parametrize("where", [50, 2750], ids=["first-piece", "later-piece"])
 def test_a_value_the_server_refuses_mid_stream_is_named(
     mysql_url: str, engine_for, where: int
 ) -> None:
@@ -710,3 +737,27 @@ def test_where_a_pipe_cannot_be_opened_by_path_chunks_go_whole(
             assert _stream_loader(conn).load(iter(rows)) == {"clients": 3000}
         assert _counts(conn)[0] == 3000
     assert streams == [] and len(loads) >= 2
+
+
+def test_every_load_of_a_loader_streams_its_own_first_table(
+    mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A revision runs its factories through one loader, one load each: the second load's
+    first table streams too, and the server waits long enough for a stream's next piece."""
+    schema_at_head(mysql_url)
+    made = _client_rows(3000)
+    people = [item for item in made if item[0] == "clients"]
+    profiles = [item for item in made if item[0] == "supplier_profiles"]
+    streams: list[str] = []
+    _spy_on_load_data(monkeypatch, streams)
+    with engine_for(mysql_url).connect() as conn:
+        ensure_bookkeeping(conn)
+        with conn.begin():
+            loader = _stream_loader(conn)
+            loader.load(iter(people))
+            loader.load(iter(profiles))
+            assert loader.counts == {"clients": 3000, "supplier_profiles": len(profiles)}
+            wait = conn.exec_driver_sql("SELECT @@SESSION.net_read_timeout").scalar_one()
+        assert _counts(conn)[:2] == (3000, len(profiles))
+    assert streams[0] == "clients" and streams[-1] == "supplier_profiles"
+    assert int(wait) >= 600
