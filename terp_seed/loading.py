@@ -287,6 +287,11 @@ class Loader:
             if self._check is not None:
                 self._check(table, rows)
             return _Chunk(table, columns, [r["id"] for r in rows], rows=rows)
+        return self._bulk_chunk(table, rows, columns)
+
+    def _bulk_chunk(self, table: str, rows: list[Row], columns: tuple[str, ...]) -> _Chunk:
+        """A chunk for ``LOAD DATA``: ``rows`` checked, encoded and (where the text gives
+        them) their checksums computed."""
         ids, payload, sums = self._encode(table, rows, columns)
         # The dicts stay until the chunk is in (one chunk in flight): if the server refuses a
         # value, the full check names it. Without a check they can go now.
@@ -345,13 +350,13 @@ class Loader:
         """Start the ``LOAD DATA`` of ``table``'s buffered rows, to go on with its next rows.
         The first piece is sent as soon as it is encoded, the rest of the buffer after it."""
         buffered, self._buffers[table] = self._buffers[table], []
-        rows, rest = buffered[:PIECE_ROWS], buffered[PIECE_ROWS:]
-        columns = tuple(rows[0].keys())
-        ids, payload, sums = self._encode(table, rows, columns)
-        kept = rows if self._check is not None else None  # as in _prepare
-        chunk = _Chunk(table, columns, ids, rows=kept, layout=self._layout(table, columns))
+        rows, rest = buffered[:PIECE_ROWS], buffered[PIECE_ROWS:]  # the buffer fits one chunk
+        chunk = self._bulk_chunk(table, rows, tuple(rows[0].keys()))
+        payload, chunk.payload = chunk.payload, None
+        assert payload is not None
         chunk.pieces = [payload]
-        stream = _Stream(chunk, sums, rest, min(PIECE_ROWS, self._chunk - len(ids)))
+        stream = _Stream(chunk, chunk.checksums, rest, min(PIECE_ROWS, self._chunk - len(rows)))
+        chunk.checksums = None  # the stream's, joined when it ends
         chunk.pipe = load_pipe.LoadPipe()
         self._piped = chunk  # from here on, a failure closes its pipe (_worker)
         try:
