@@ -19,15 +19,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from terp_seed.bookkeeping import ensure_bookkeeping
 from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
 from terp_seed.factories.parties import clients
-from terp_seed.ledger import Scope
-from terp_seed.load_data import TableEncoder
-from terp_seed.loading import Loader
-from terp_seed.runtime.keys import KeyBlock, budget, reserve
+from terp_seed.load.load_data import TableEncoder
+from terp_seed.load.loader import Loader
+from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
+from terp_seed.store.ledger import Scope
+from terp_seed.store.tables import ensure_bookkeeping
 from terp_seed.validation import ChunkFindings, check_seeded, live_chunk_check
 
 SEED = 42

@@ -151,15 +151,15 @@ def _child(variant: str, argv: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
     from alembic.config import main
 
-    import terp_seed.runtime.env as env
-    import terp_seed.runtime.steps as steps
+    import terp_seed.runtime.alembic_env as env
+    import terp_seed.seeding.apply as steps
 
     if variant.startswith("no-validation"):
         env.live_chunk_check = lambda conn: None  # type: ignore[assignment,return-value]
         steps.check_seeded = lambda conn, scope, chunks=None: []  # type: ignore[assignment]
         steps.ChunkFindings = lambda: None  # type: ignore[assignment,misc,return-value]
     if variant.endswith("no-ledger"):
-        import terp_seed.loading as loading
+        import terp_seed.load.loader as loading
 
         loading.ledger.record_range = (  # type: ignore[assignment]
             lambda conn, run_id, revision, table, first, last, checksums=None: last - first + 1

@@ -28,10 +28,10 @@ CHUNK = 20_000
 
 def main(argv: list[str] | None = None) -> int:
     args = db.arguments(__doc__, rows=100_000).parse_args(argv)
-    from terp_seed.database import make_engine, resolve_url
-    from terp_seed.load_data import TableEncoder
+    from terp_seed.db.connection import make_engine, resolve_url
+    from terp_seed.load.checksums import constant_defaults, digests, layout
+    from terp_seed.load.load_data import TableEncoder
     from terp_seed.schema import metadata
-    from terp_seed.text_checksums import constant_defaults, digests, layout
     from terp_seed.validation.fit import reflect_table
 
     url = db.fresh_database(args.server, DATABASE)

@@ -101,12 +101,12 @@ class SeedPlan:
 
     def upgrade(self, run: SeedRun) -> None:
         """Load this plan's rows (or nothing, if the environment does not allow it)."""
-        from terp_seed.runtime.steps import apply_plan
+        from terp_seed.seeding.apply import apply_plan
 
         apply_plan(run, self)
 
     def downgrade(self, run: SeedRun) -> None:
         """Remove exactly the rows :meth:`upgrade` inserted."""
-        from terp_seed.runtime.steps import revert_plan
+        from terp_seed.seeding.apply import revert_plan
 
         revert_plan(run, self)

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from terp_seed import audit
-from terp_seed.database import resolve_url
+from terp_seed.db.connection import resolve_url
 from terp_seed.plan import SeedPlan, load
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
-from terp_seed.runtime.steps import apply_plan
+from terp_seed.seeding.apply import apply_plan
+from terp_seed.store import audit
 from terp_seed.testing.plugin import project_root, run_alembic, schema_at_head, table_counts
 
 EngineFor = Callable[[str], sa.Engine]

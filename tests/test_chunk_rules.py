@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from terp_seed.bookkeeping import ensure_bookkeeping
 from terp_seed.errors import ValidationFailed
 from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
 from terp_seed.factories.parties import clients
-from terp_seed.ledger import Scope
-from terp_seed.loading import Loader
+from terp_seed.load.loader import Loader
 from terp_seed.sizes import parse_size
+from terp_seed.store.ledger import Scope
+from terp_seed.store.tables import ensure_bookkeeping
 from terp_seed.testing.plugin import schema_at_head
 from terp_seed.validation import RULES, ChunkFindings, check_seeded
 from terp_seed.validation.chunks import enforced_references

@@ -8,12 +8,12 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from terp_seed.database import make_engine, resolve_url
+from terp_seed.db.connection import make_engine, resolve_url
 from terp_seed.errors import ConfigError
 from terp_seed.plan import SeedPlan, load
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
-from terp_seed.runtime.steps import apply_plan, revert_plan
+from terp_seed.seeding.apply import apply_plan, revert_plan
 from terp_seed.testing.plugin import run_cli, schema_at_head, table_checksums, table_counts
 
 

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support.docs_check import cli_surface, error_classes, error_messages
 
 from terp_seed.runtime.options import OPTION_HELP
-from terp_seed.testing.docs_check import cli_surface, error_classes, error_messages
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 REFERENCE = (DOCS / "reference.md").read_text()

@@ -1,4 +1,4 @@
-"""Primary-key reservation (terp_seed/runtime/keys.py): the seed's keys and the application's
+"""Primary-key reservation (terp_seed/runtime/key_blocks.py): the seed's keys and the application's
 AUTO_INCREMENT keys never meet. Concurrent inserts during a whole seed are in
 tests/faults/test_app_load.py; these are the mechanism's own cases, on a real MariaDB."""
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from terp_seed.errors import TerpSeedError
 from terp_seed.factories.base import IdAllocator
-from terp_seed.runtime.keys import KeyBlock, auto_increment, release, reserve
+from terp_seed.runtime.key_blocks import KeyBlock, auto_increment, release, reserve
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.testing.plugin import run_alembic, schema_at_head, table_counts
 

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from terp_seed import load_data as ld
-from terp_seed.bookkeeping import ensure_bookkeeping
 from terp_seed.errors import SeedDataError
 from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
 from terp_seed.factories.parties import clients
-from terp_seed.load_data import JsonText, TableEncoder, escape, load_data
-from terp_seed.loading import Loader
+from terp_seed.load import load_data as ld
+from terp_seed.load.load_data import JsonText, TableEncoder, escape, load_data
+from terp_seed.load.loader import Loader
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
+from terp_seed.store.tables import ensure_bookkeeping
 from terp_seed.testing.plugin import ledger_entries, schema_at_head
 
 pytestmark = pytest.mark.mysql
@@ -392,7 +392,7 @@ def _spy_on_load_data(
 ) -> list[str]:
     """The tables the loader sends by LOAD DATA from now on, in order (the load still runs);
     the tables of streamed chunks are also added to ``streams``."""
-    from terp_seed import loading
+    from terp_seed.load import loader as loading
 
     loads: list[str] = []
     real_load, real_file = loading.load_data, loading.load_file
@@ -414,7 +414,7 @@ def _spy_on_load_data(
 
 def _spy_on_ledger(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     """The loader's ledger ranges from now on: (table, recorded with the loader's checksums)."""
-    from terp_seed import ledger
+    from terp_seed.store import ledger
 
     recorded: list[tuple[str, bool]] = []
     real = ledger.record_range
@@ -671,7 +671,7 @@ def test_a_value_the_check_refuses_mid_stream_is_never_sent(
     enum = next(c for c in metadata.tables["clients"].c if isinstance(c.type, sa.Enum))
     rows[2750][1][enum.name] = str(rows[2750][1][enum.name]).upper() + " "
     sent: list[bytes] = []
-    from terp_seed import load_pipe
+    from terp_seed.load import pipe as load_pipe
 
     real_write = load_pipe.LoadPipe.write
     monkeypatch.setattr(
@@ -724,7 +724,7 @@ def test_where_a_pipe_cannot_be_opened_by_path_chunks_go_whole(
     mysql_url: str, engine_for, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without ``/proc/self/fd`` (not Linux) nothing is streamed: chunks go in whole."""
-    from terp_seed import load_pipe
+    from terp_seed.load import pipe as load_pipe
 
     monkeypatch.setattr(load_pipe, "supported", lambda: False)
     schema_at_head(mysql_url)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from support.holds import hold_ledger, uncommitted_rows, waiting_on_ledger
 
 from terp_seed.runtime.lock import lock_name, seed_lock
-from terp_seed.testing.holds import hold_ledger, uncommitted_rows, waiting_on_ledger
 from terp_seed.testing.plugin import (
     run_alembic,
     run_cli,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from terp_seed import jsonlogs
+from terp_seed.console import jsonlogs
 from terp_seed.testing.plugin import run_alembic, schema_at_head, spawn
 
 SEED = ("-n", "seed", "-x", "size=small")
@@ -34,7 +34,7 @@ def test_run_logs_are_json_lines_with_run_context(sqlite_url: str, tmp_path: Pat
         assert set(record) >= REQUIRED, record
         assert record["environment"] == "test"
     assert len({r["run_id"] for r in ours}) == 1
-    step_logs = [r for r in ours if r["logger"] == "terp_seed.audit"]
+    step_logs = [r for r in ours if r["logger"] == "terp_seed.store.audit"]
     assert {r["revision"] for r in step_logs} >= {"0001_reference_data"}
     assert all(r["message"].endswith(": applied") for r in step_logs)
     progress = [r for r in ours if r.get("event") == "progress"]

@@ -24,9 +24,9 @@ import pytest
 import sqlalchemy as sa
 
 from terp_seed.masking.catalogue import catalogue
-from terp_seed.masking.keys import DEV_KEY, MaskKey
 from terp_seed.masking.mask import mask_database, plan_tables
 from terp_seed.masking.rules import mask_value
+from terp_seed.masking.secret import DEV_KEY, MaskKey
 from terp_seed.masking.state import PROGRESS_TABLE
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.testing.plugin import MYSQL_TEST_DB, run_cli, schema_at_head, spawn

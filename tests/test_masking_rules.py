@@ -16,11 +16,10 @@ from email_validator import validate_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from terp_seed import jsonlogs
+from terp_seed.console import jsonlogs
 from terp_seed.errors import ConfigError
 from terp_seed.masking import catalogue as cat
 from terp_seed.masking.fpe import cycle_step, decrypt, encrypt, permute_shape, shape_of
-from terp_seed.masking.keys import DEV_KEY, MaskKey, load_key
 from terp_seed.masking.patterns import (
     PHONE_RE,
     SSN_RE,
@@ -31,6 +30,7 @@ from terp_seed.masking.patterns import (
 )
 from terp_seed.masking.rules import RULES, mask_value
 from terp_seed.masking.scan import pattern_reasons
+from terp_seed.masking.secret import DEV_KEY, MaskKey, load_key
 from terp_seed.masking.words import length_class
 
 K1 = MaskKey(b"property-test-key-one-0123456789")

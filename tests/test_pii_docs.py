@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from terp_seed.masking.catalogue import catalogue, render_markdown
-from terp_seed.masking.keys import MaskKey
 from terp_seed.masking.rules import RULES, mask_value
+from terp_seed.masking.secret import MaskKey
 from terp_seed.testing.plugin import run_cli
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "compliance"

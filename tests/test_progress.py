@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from terp_seed.progress import Progress
+from terp_seed.console.progress import Progress
 
 
 def test_terminal_draws_a_bar_per_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,7 +25,7 @@ def test_terminal_draws_a_bar_per_table(capsys: pytest.CaptureFixture[str]) -> N
 def test_off_a_terminal_logs_progress_events_at_an_interval(
     caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    caplog.set_level(logging.INFO, logger="terp_seed.progress")
+    caplog.set_level(logging.INFO, logger="terp_seed.console.progress")
     progress = Progress({"strains": 30}, tty=False, interval=3600)
     for _ in range(3):
         progress("strains", 10)

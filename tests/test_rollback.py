@@ -7,8 +7,8 @@ import signal
 import time
 
 import sqlalchemy as sa
+from support.holds import hold_ledger, waiting_on_ledger
 
-from terp_seed.testing.holds import hold_ledger, waiting_on_ledger
 from terp_seed.testing.plugin import (
     ledger_entries,
     run_alembic,

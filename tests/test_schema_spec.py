@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support.spec import SPEC_ENV, compare_spec, locate_spec, parse_spec
 
 from terp_seed import schema
-from terp_seed.testing.spec import SPEC_ENV, compare_spec, locate_spec, parse_spec
 
 DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "shared" / "terp-schema.md"
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from terp_seed import ledger
-from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import ValidationFailed
-from terp_seed.ledger import Scope
 from terp_seed.schema import metadata
+from terp_seed.store import ledger
+from terp_seed.store.ledger import Scope
+from terp_seed.store.tables import ledger as ledger_table
 from terp_seed.testing.plugin import run_alembic, schema_at_head
 from terp_seed.validation import check_seeded
 from terp_seed.validation.queries import resolve

@@ -20,14 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 import terp_seed.factories.registry as registry
-import terp_seed.runtime.steps as steps
-from terp_seed import ledger
-from terp_seed.bookkeeping import ledger as ledger_table
+import terp_seed.seeding.apply as steps
 from terp_seed.errors import SeedDataError, ValidationFailed
 from terp_seed.factories.base import Gen, Row
-from terp_seed.ledger import Scope
-from terp_seed.loading import Loader
+from terp_seed.load.loader import Loader
 from terp_seed.schema import metadata, relations
+from terp_seed.store import ledger
+from terp_seed.store.ledger import Scope
+from terp_seed.store.tables import ledger as ledger_table
 from terp_seed.testing.plugin import project_root, run_alembic, run_cli, schema_at_head
 from terp_seed.validation import RULES, Rule, check_seeded, live_chunk_check, validate
 from terp_seed.validation.rules import items_mismatch
@@ -403,7 +403,7 @@ def test_chunk_check_names_the_value_that_does_not_fit(
 
 
 def test_chunk_check_accepts_a_good_chunk_and_stops_the_loader(schema_conn: sa.Connection) -> None:
-    from terp_seed.bookkeeping import ensure_bookkeeping
+    from terp_seed.store.tables import ensure_bookkeeping
 
     ensure_bookkeeping(schema_conn)
     check = live_chunk_check(schema_conn)

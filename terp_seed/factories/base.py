@@ -25,7 +25,7 @@ from terp_seed.schema import metadata
 from terp_seed.sizes import Size
 
 if TYPE_CHECKING:
-    from terp_seed.runtime.keys import KeyBlock
+    from terp_seed.runtime.key_blocks import KeyBlock
 
 Row = dict[str, Any]
 # Dates are relative to a fixed day, so the same seed gives the same rows on any day.
@@ -69,7 +69,7 @@ _TIMESTAMP_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 class IdAllocator:
     """Hands out primary keys: from the block reserved for a table (see
-    :mod:`terp_seed.runtime.keys`), else after the table's current maximum (1 when empty)."""
+    :mod:`terp_seed.runtime.key_blocks`), else after the table's current maximum (1 when empty)."""
 
     def __init__(
         self, conn: sa.Connection | None, blocks: Mapping[str, KeyBlock] | None = None
@@ -87,7 +87,7 @@ class IdAllocator:
             raise TerpSeedError(
                 f"the seed wanted more than the {block.size:,} primary keys it reserved on "
                 f"{table}; nothing was written. This is a bug in terp-seed's key budget "
-                "(terp_seed/runtime/keys.py): please report it with the size you seeded"
+                "(terp_seed/runtime/key_blocks.py): please report it with the size you seeded"
             )
         self._next[table] = value + 1
         return value

@@ -8,8 +8,8 @@ from typing import Final
 
 from terp_seed.factories.cannabis_data import CA_AREA_CODES, CA_CITIES, STREETS
 from terp_seed.masking import words
-from terp_seed.masking.keys import KeyStream, MaskKey
 from terp_seed.masking.patterns import PHONE_RE, RESERVED_EMAIL_DOMAINS, VALID_AREA_CODES
+from terp_seed.masking.secret import KeyStream, MaskKey
 
 _TOKEN_RE: Final = re.compile(r"[^\W\d_]+|\d+")
 _BUSINESS_WORDS: Final = words.LEGAL_SUFFIXES | words.GENERIC_COMPANY_WORDS

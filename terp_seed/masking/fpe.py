@@ -11,7 +11,7 @@ character class, leaving punctuation where it was.
 
 from __future__ import annotations
 
-from terp_seed.masking.keys import KeyStream, MaskKey
+from terp_seed.masking.secret import KeyStream, MaskKey
 
 ROUNDS = 10  # even, so the halves are back at their starting sizes after the last round
 BLOCK = 40

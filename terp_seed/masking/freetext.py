@@ -8,8 +8,8 @@ from typing import Final
 from terp_seed.masking import words
 from terp_seed.masking.contact import mask_email, mask_phone
 from terp_seed.masking.identifiers import mask_ssn
-from terp_seed.masking.keys import KeyStream, MaskKey
 from terp_seed.masking.patterns import EMAIL_RE, PHONE_LIKE_RE, SSN_RE
+from terp_seed.masking.secret import KeyStream, MaskKey
 
 _ALNUM_RE: Final = re.compile(r"[^\W_]+")
 

@@ -10,7 +10,7 @@ from typing import Final
 
 from terp_seed.masking import words
 from terp_seed.masking.fpe import permute_shape
-from terp_seed.masking.keys import KeyStream, MaskKey
+from terp_seed.masking.secret import KeyStream, MaskKey
 
 _SSN_SHAPE_RE: Final = re.compile(r"\s*\d{3}-\d{2}-\d{4}\s*")
 

@@ -3,7 +3,7 @@
 Each chunk is read, masked and written back in its own transaction together with the table's
 progress row (:mod:`terp_seed.masking.state`), so a run that is killed loses at most the chunk in
 flight, and the next run resumes after the last committed key: no row is masked twice. The
-caller holds the seed lock and has confirmed the run (:mod:`terp_seed.masking.cli`).
+caller holds the seed lock and has confirmed the run (:mod:`terp_seed.cli.masking`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from terp_seed.errors import ConfigError, SeedDataError
 from terp_seed.masking import state
 from terp_seed.masking.catalogue import PiiColumn, by_table, catalogue
-from terp_seed.masking.keys import MaskKey
 from terp_seed.masking.rules import mask_value
+from terp_seed.masking.secret import MaskKey
 from terp_seed.schema import NowOnUpdate, metadata
 
 log = logging.getLogger(__name__)

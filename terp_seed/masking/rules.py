@@ -34,7 +34,7 @@ from terp_seed.masking.identifiers import (
     mask_ssn,
     mask_tax_id,
 )
-from terp_seed.masking.keys import MaskKey
+from terp_seed.masking.secret import MaskKey
 
 __all__ = [
     "RULES",

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from terp_seed.bookkeeping import MASK_PROGRESS_TABLE
 from terp_seed.runtime.run import utcnow
+from terp_seed.store.tables import MASK_PROGRESS_TABLE
 
 PROGRESS_TABLE = MASK_PROGRESS_TABLE
 mask_metadata = sa.MetaData()

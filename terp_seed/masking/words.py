@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Final
 
-from terp_seed.masking.keys import KeyStream
+from terp_seed.masking.secret import KeyStream
 
 ATTEMPTS: Final = 32
 CONSONANTS: Final = "bdfghjklmnprstvz"  # 16: one byte picks one without bias

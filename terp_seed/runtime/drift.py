@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from terp_seed.bookkeeping import OWN_TABLES
 from terp_seed.schema import metadata
+from terp_seed.store.tables import OWN_TABLES
 
 log = logging.getLogger(__name__)
 

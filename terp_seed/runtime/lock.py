@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from terp_seed.database import connect, database_name, is_mysql
+from terp_seed.db.connection import connect, database_name, is_mysql
 from terp_seed.errors import ConnectError, LockTimeout, SeedStepFailed
 
 _MAX_NAME = 64

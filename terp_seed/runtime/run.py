@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import URL
 
-from terp_seed import output
-from terp_seed.database import database_name
+from terp_seed.console import output
+from terp_seed.db.connection import database_name
 from terp_seed.errors import ConfirmationRequired
 from terp_seed.factories.base import Gen, IdAllocator, Parents
-from terp_seed.loading import ChunkCheckFn
-from terp_seed.runtime.keys import KeyBlock
+from terp_seed.load.loader import ChunkCheckFn
+from terp_seed.runtime.key_blocks import KeyBlock
 from terp_seed.runtime.options import RunOptions
 
 

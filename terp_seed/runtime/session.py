@@ -20,9 +20,8 @@ import sqlalchemy as sa
 from alembic.config import Config
 from sqlalchemy.engine import URL, Engine
 
-from terp_seed import audit, jsonlogs, output
-from terp_seed.bookkeeping import ensure_bookkeeping, require_bookkeeping
-from terp_seed.database import (
+from terp_seed.console import jsonlogs, output
+from terp_seed.db.connection import (
     ER_LOCK_DEADLOCK,
     connect,
     db_error_code,
@@ -32,10 +31,12 @@ from terp_seed.database import (
 )
 from terp_seed.errors import ConfigError, SeedStepFailed
 from terp_seed.runtime.gate import check_drift, check_schema_head
-from terp_seed.runtime.keys import release
+from terp_seed.runtime.key_blocks import release
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
+from terp_seed.store import audit
+from terp_seed.store.tables import ensure_bookkeeping, require_bookkeeping
 from terp_seed.validation import live_chunk_check
 
 log = logging.getLogger(__name__)

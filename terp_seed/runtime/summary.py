@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from terp_seed import output
+from terp_seed.console import output
 from terp_seed.runtime.run import SeedRun
 
 

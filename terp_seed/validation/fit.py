@@ -1,6 +1,6 @@
 """Before insert: does each generated value fit the live column it is going to?
 
-:func:`live_chunk_check` builds the loader's :class:`~terp_seed.loading.ChunkCheckFn` from the
+:func:`live_chunk_check` builds the loader's :class:`~terp_seed.load.loader.ChunkCheckFn` from the
 database itself: column types, lengths, enum values and nullability are reflected once per run
 (per table, on its first chunk). A value that does not fit stops the step with one line::
 
@@ -17,7 +17,7 @@ before such a chunk only its columns are checked, and the columns where the serv
 another value without a word (:attr:`ColumnFit.normalised`): an enum value in another case or
 with trailing spaces; a NULL for a TIMESTAMP NOT NULL where ``explicit_defaults_for_timestamp``
 is off. A chunk with a value of another type than its column's (a string in an integer, date
-or boolean column, a time of day in a date column: :mod:`terp_seed.load_data`) or a NULL key
+or boolean column, a time of day in a date column: :mod:`terp_seed.load.load_data`) or a NULL key
 gets the full check before it is sent, and when the server refuses a chunk the loader runs the
 full check over it to name the value the same way.
 """
@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from terp_seed.errors import SeedDataError
-from terp_seed.loading import ChunkCheckFn, Row
+from terp_seed.load.loader import ChunkCheckFn, Row
 from terp_seed.schema import metadata
 
 FitFn = Callable[[Any], bool]

@@ -27,8 +27,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.ledger import Scope, SeededKeys, seeded_keys
 from terp_seed.schema import Relation, metadata
+from terp_seed.store.ledger import Scope, SeededKeys, seeded_keys
 
 HALF_CENT = Decimal("0.005")
 CENT = Decimal("0.01")
@@ -37,7 +37,7 @@ REACH_LIST_MAX = 1000  # touched parents outside the seeded range listed inline,
 
 @dataclass
 class Seeded(SeededKeys):
-    """What a scope seeded (:class:`~terp_seed.ledger.SeededKeys`), with the connection that
+    """What a scope seeded (:class:`~terp_seed.store.ledger.SeededKeys`), with the connection that
     works out which parent rows its child rows touch (cached per relation)."""
 
     conn: sa.Connection | None = None

@@ -10,10 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from terp_seed.console.jsonlogs import scrub
 from terp_seed.errors import ConfigError, TerpSeedError, ValidationFailed
-from terp_seed.jsonlogs import scrub
-from terp_seed.ledger import Scope
 from terp_seed.schema import TERP_TABLES
+from terp_seed.store.ledger import Scope
 from terp_seed.validation import queries as q
 from terp_seed.validation.chunks import ChunkFindings
 from terp_seed.validation.queries import QueryFn, Seeded

@@ -5,7 +5,7 @@ Each gives one clear line and never a partial revision, or, for a deadlock, a re
 one log line and one audit row per failed attempt). The competing transactions are the
 application's: one holding row locks on the users the seed's orders point at (the seed's
 insert waits for them), one inserting a payment with an explicit key while the seed is held
-mid-revision (``terp_seed.testing.holds``: with its orders written, before its payments).
+mid-revision (``support.holds``: with its orders written, before its payments).
 Keys the application takes from AUTO_INCREMENT cannot collide with the seed's: it reserves
 them first (``test_app_load.py``).
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support.holds import hold_ledger, waiting_on_ledger
 
 from terp_seed.runtime.session import RETRY_ATTEMPTS
-from terp_seed.testing.holds import hold_ledger, waiting_on_ledger
 from terp_seed.testing.plugin import run_alembic, schema_at_head
 
 from .conftest import attempts, fast_first
@@ -86,7 +86,7 @@ def test_lock_wait_timeout_is_one_line(mysql_url: str, attempt: int) -> None:
 
 def _competitor(eng: sa.Engine, ballast: int) -> sa.Connection:
     """A transaction heavier than the seed's sales revision (so InnoDB picks the seed as the
-    deadlock victim) that holds the seed mid-revision (``terp_seed.testing.holds``: the
+    deadlock victim) that holds the seed mid-revision (``support.holds``: the
     ledger row of its first payment). READ COMMITTED, so its locking reads of rows the
     rolled-back seed never committed leave no gap locks."""
     with eng.begin() as conn:
@@ -225,12 +225,12 @@ def test_cli_session_retries_a_deadlock(mysql_url: str, attempt: int, tmp_path: 
     again after a deadlock: the first attempt's rows are rolled back, the second's commit."""
     from pymysql.err import OperationalError
 
-    from terp_seed.database import resolve_url
+    from terp_seed.db.connection import resolve_url
     from terp_seed.plan import Step
     from terp_seed.runtime.options import parse_options
     from terp_seed.runtime.run import SeedRun
     from terp_seed.runtime.session import run_locked
-    from terp_seed.runtime.steps import load_steps
+    from terp_seed.seeding.apply import load_steps
 
     schema_at_head(mysql_url)
     attempts_seen: list[dict[str, int]] = []

@@ -8,9 +8,9 @@ import signal
 
 import pytest
 import sqlalchemy as sa
+from support.holds import hold_ledger, waiting_on_ledger
 
 from terp_seed.runtime.lock import lock_name
-from terp_seed.testing.holds import hold_ledger, waiting_on_ledger
 from terp_seed.testing.plugin import run_alembic, schema_at_head
 
 from .conftest import attempts, fast_first

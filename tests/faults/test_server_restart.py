@@ -13,8 +13,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from support.holds import uncommitted_rows
 
-from terp_seed.testing.holds import uncommitted_rows
 from terp_seed.testing.plugin import schema_at_head
 
 from .conftest import attempts

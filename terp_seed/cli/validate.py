@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed import output
-from terp_seed.database import connect, make_engine, redact
+from terp_seed.console import output
+from terp_seed.db.connection import connect, make_engine, redact
 from terp_seed.errors import TerpSeedError
 from terp_seed.validation import RuleResult, select_rules, validate
 

@@ -141,7 +141,7 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _md5_of(*values: object) -> bytes:
-    """SQLite's stand-in for MySQL's checksum (:func:`terp_seed.ledger.checksum_expr`)."""
+    """SQLite's stand-in for MySQL's checksum (:func:`terp_seed.store.ledger.checksum_expr`)."""
     parts = ["\\N" if v is None else str(v) for v in values]
     return hashlib.md5("\x1f".join(parts).encode()).digest()
 

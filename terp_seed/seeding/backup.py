@@ -19,12 +19,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed import ledger
-from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import ConfigError, SeedDataError
-from terp_seed.ledger import Scope
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.store import ledger
+from terp_seed.store.ledger import Scope
+from terp_seed.store.tables import ledger as ledger_table
 
 FORMAT = "terp-seed-backup/1"
 BACKUP_DIR_ENV = "TERP_SEED_BACKUP_DIR"

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from terp_seed.database import ER_LOCK_WAIT_TIMEOUT, db_error_code, is_mysql, lock_wait_timeout
+from terp_seed.db.connection import ER_LOCK_WAIT_TIMEOUT, db_error_code, is_mysql, lock_wait_timeout
 from terp_seed.errors import TerpSeedError
 from terp_seed.runtime.lock import HeldLock
 from terp_seed.schema import metadata

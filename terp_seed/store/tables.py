@@ -65,7 +65,7 @@ audit = sa.Table(
 def ensure_bookkeeping(conn: sa.Connection) -> None:
     """Create the ledger and audit tables when missing, and bring a ledger of the first layout
     (one row per seeded row) to the current one (DDL: call outside a seed transaction)."""
-    from terp_seed.ledger_layout import convert_row_ledger, row_ledger_present
+    from terp_seed.store.upgrades import convert_row_ledger, row_ledger_present
 
     old = row_ledger_present(conn)
     if old:
@@ -91,7 +91,7 @@ def _retire_row_ledger(conn: sa.Connection) -> None:
 def require_bookkeeping(conn: sa.Connection) -> None:
     """A dry run must not create tables (DDL commits on MySQL): it needs them to exist."""
     from terp_seed.errors import TerpSeedError
-    from terp_seed.ledger_layout import row_ledger_present
+    from terp_seed.store.upgrades import row_ledger_present
 
     names = set(sa.inspect(conn).get_table_names())
     old = row_ledger_present(conn) or OLD_LEDGER_TABLE in names

@@ -20,14 +20,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.schema import CreateTable
 
-from terp_seed import audit, jsonlogs, output
-from terp_seed.bookkeeping import (
-    SEED_VERSION_TABLE,
-    bookkeeping_metadata,
-    ensure_bookkeeping,
-    require_bookkeeping,
-)
-from terp_seed.database import (
+from terp_seed.console import jsonlogs, output
+from terp_seed.db.connection import (
     connect,
     describe_db_error,
     is_connection_lost,
@@ -37,12 +31,19 @@ from terp_seed.database import (
 )
 from terp_seed.errors import SeedStepFailed, TerpSeedError
 from terp_seed.runtime.gate import check_drift, check_schema_head
-from terp_seed.runtime.keys import release
+from terp_seed.runtime.key_blocks import release
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import failure_detail, prime_identity, with_retries
 from terp_seed.runtime.summary import print_summary
+from terp_seed.store import audit
+from terp_seed.store.tables import (
+    SEED_VERSION_TABLE,
+    bookkeeping_metadata,
+    ensure_bookkeeping,
+    require_bookkeeping,
+)
 from terp_seed.validation import live_chunk_check
 
 log = logging.getLogger(__name__)

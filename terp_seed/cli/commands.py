@@ -8,16 +8,17 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from terp_seed import audit, ledger, output
-from terp_seed.bookkeeping import LEDGER_TABLE, SEED_VERSION_TABLE, ensure_bookkeeping
 from terp_seed.cli import _config, _options, _url, print_json
-from terp_seed.database import connect, make_engine, redact
+from terp_seed.console import output
+from terp_seed.db.connection import connect, make_engine, redact
 from terp_seed.errors import ConfigError, PolicyError
-from terp_seed.ledger import Scope
 from terp_seed.runtime.lock import current_holder, lock_name, seed_lock
 from terp_seed.runtime.run import SeedRun, StepResult
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.store import audit, ledger
+from terp_seed.store.ledger import Scope
+from terp_seed.store.tables import LEDGER_TABLE, SEED_VERSION_TABLE, ensure_bookkeeping
 from terp_seed.validation import ChunkFindings, check_seeded
 
 
@@ -76,8 +77,8 @@ def status(args: argparse.Namespace) -> int:
 
 
 def ledger_counts(conn: sa.Connection) -> dict[str, int]:
-    from terp_seed.bookkeeping import ledger as table
-    from terp_seed.ledger_layout import row_ledger_present
+    from terp_seed.store.tables import ledger as table
+    from terp_seed.store.upgrades import row_ledger_present
 
     if row_ledger_present(conn):  # not converted yet (status writes nothing): one row a key
         old = sa.table(LEDGER_TABLE, sa.column("table_name"))
@@ -113,7 +114,7 @@ def seed(args: argparse.Namespace) -> int:
     """Seed the chosen tables, plus the parents they need when those are empty."""
     from terp_seed.factories.registry import FACTORIES
     from terp_seed.plan import Step
-    from terp_seed.runtime.steps import load_steps
+    from terp_seed.seeding.apply import load_steps
 
     options = _options(args)
     unknown = [t for t in args.table if t not in FACTORIES]
@@ -183,7 +184,7 @@ def _with_parents(conn: sa.Connection, tables: list[str]) -> list[str]:
 
 def rollback(args: argparse.Namespace) -> int:
     """Remove seeded rows of a run, a revision or a table (with their seeded dependants)."""
-    from terp_seed.runtime.steps import remove
+    from terp_seed.seeding.apply import remove
 
     options = _options(args)
     if args.table and args.table not in metadata.tables:
@@ -230,7 +231,7 @@ def _scope(conn: sa.Connection, args: argparse.Namespace) -> Scope:
 
 def restore(args: argparse.Namespace) -> int:
     """Load a backup file's rows back with their keys, and record their provenance."""
-    from terp_seed.backup import check_backup, restore_backup
+    from terp_seed.seeding.backup import check_backup, restore_backup
 
     options = _options(args)
     header = check_backup(args.file)  # a damaged file is refused before the lock is taken

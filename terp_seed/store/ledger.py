@@ -2,11 +2,11 @@
 
 A ledger row stands for a run of consecutive primary keys of one table, all inserted by one
 run (and revision): ``(run id, revision, table, first key, last key, checksums)``. A seed step
-takes its keys as one block per table (:mod:`terp_seed.runtime.keys`), so a chunk of 20,000
+takes its keys as one block per table (:mod:`terp_seed.runtime.key_blocks`), so a chunk of 20,000
 rows is one ledger row, written in the same transaction as the rows. ``checksums`` packs the
 16-byte MD5 of every row of the range as stored, in key order; rollback computes it again to
 find the rows the application has changed since seeding. For a bulk-loaded chunk the loader
-computes the digests from the very text it sent (:mod:`terp_seed.loading`) and has the server
+computes the digests from the very text it sent (:mod:`terp_seed.load.loader`) and has the server
 confirm a sample of them; otherwise the server computes them all from the stored rows.
 
 The checksum of a row is ``MD5(CONCAT_WS(0x1F, COALESCE(CAST(col AS CHAR), '\\N'), ...))`` over
@@ -22,9 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.bookkeeping import ledger
 from terp_seed.errors import SeedDataError
 from terp_seed.schema import metadata
+from terp_seed.store.tables import ledger
 
 DIGEST = 16  # bytes of one row's checksum
 PACKED_KEYS = 2_000  # keys whose checksums the server packs in one query

@@ -1,6 +1,6 @@
 """Rollback that can only remove what a seed inserted.
 
-The rows to delete are the ledger's rows within a :class:`~terp_seed.ledger.Scope`. Before
+The rows to delete are the ledger's rows within a :class:`~terp_seed.store.ledger.Scope`. Before
 anything is deleted, rollback looks for rows the seed did not insert that reference the rows it
 would delete (through real foreign keys and through TERP's application-level references) and
 refuses, listing them; and for seeded rows the application has changed since (checksum). Then
@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from terp_seed import ledger as ledger_mod
-from terp_seed.bookkeeping import ledger
 from terp_seed.errors import RollbackRefused, SeedStepFailed
-from terp_seed.ledger import DIGEST, Scope, SeededKeys, checksum_expr
 from terp_seed.schema import TERP_TABLES, metadata, relations
+from terp_seed.store import ledger as ledger_mod
+from terp_seed.store.ledger import DIGEST, Scope, SeededKeys, checksum_expr
+from terp_seed.store.tables import ledger
 
 log = logging.getLogger(__name__)
 SAMPLE = 20

@@ -16,7 +16,7 @@ escaping (the loader checks such a chunk in full first: :mod:`terp_seed.validati
 
 The file is an anonymous temporary file (``/proc/self/fd/N`` on Linux, so it never has a name
 and disappears however the process ends; a named temporary file removed in ``finally``
-elsewhere), or for a streamed chunk a pipe (:mod:`terp_seed.load_pipe`, :func:`load_file`).
+elsewhere), or for a streamed chunk a pipe (:mod:`terp_seed.load.pipe`, :func:`load_file`).
 With ``LOCAL`` the server turns data errors into warnings and carries on, so every warning, and
 any difference between rows sent and rows inserted, fails the load.
 """

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 
 from alembic.config import Config
 
-from terp_seed import output
-from terp_seed.csv_import import register as register_load
-from terp_seed.database import resolve_url
+from terp_seed.cli.validate import register as register_validate
+from terp_seed.console import output
+from terp_seed.console.jsonlogs import JsonFormatter, scrub
+from terp_seed.csvload.importer import register as register_load
+from terp_seed.db.connection import resolve_url
 from terp_seed.errors import ConfigError, TerpSeedError
-from terp_seed.jsonlogs import JsonFormatter, scrub
 from terp_seed.runtime.options import RunOptions, parse_options
-from terp_seed.validation_cli import register as register_validate
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -73,8 +73,8 @@ def _add_common(p: argparse.ArgumentParser, *, writes: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; the reference docs are checked against it."""
-    from terp_seed import commands
-    from terp_seed.masking import cli as masking_cli
+    from terp_seed.cli import commands
+    from terp_seed.cli import masking as masking_cli
 
     parser = argparse.ArgumentParser(
         prog="terp-seed",

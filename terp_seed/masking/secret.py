@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from terp_seed import jsonlogs
+from terp_seed.console import jsonlogs
 from terp_seed.errors import ConfigError
 
 T = TypeVar("T")
@@ -66,7 +66,8 @@ class MaskKey:
 def load_key(env: str, environ: Mapping[str, str] | None = None) -> MaskKey:
     """The key from ``TERP_SEED_MASK_KEY``; outside dev it is required.
 
-    The key is registered with :func:`terp_seed.jsonlogs.register_secret`, so no log line shows it.
+    The key is registered with :func:`terp_seed.console.jsonlogs.register_secret`, so no log
+    line shows it.
 
     :raises ConfigError: the key is missing outside dev, or shorter than 16 characters.
     """

@@ -1,4 +1,4 @@
-"""Reading a CSV field's text as the value of its column (:mod:`terp_seed.csv_import`).
+"""Reading a CSV field's text as the value of its column (:mod:`terp_seed.csvload.importer`).
 
 :func:`reader` gives each column a converter that raises ``ValueError`` (or
 ``InvalidOperation``, ``TypeError``) on a text it cannot read, with a reason for the message.
@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.load_data import JsonText
+from terp_seed.load.load_data import JsonText
 
 Convert = Callable[[str], Any]
 

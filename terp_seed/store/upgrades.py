@@ -2,7 +2,8 @@
 
 The first layout held ``(run_id, revision, table_name, row_pk, checksum)`` with the checksum as
 32 hex digits. The current one holds a run of consecutive keys per row, with the rows' checksums
-packed in key order (:mod:`terp_seed.ledger`). :func:`~terp_seed.bookkeeping.ensure_bookkeeping`
+packed in key order (:mod:`terp_seed.store.ledger`).
+:func:`~terp_seed.store.tables.ensure_bookkeeping`
 renames the old table to ``terp_seed_ledger_v1``, creates the new one, and calls
 :func:`convert_row_ledger`, which copies every old row, in the order they were written, into
 ranges (consecutive keys of one run, revision and table, with or without a checksum) and then
@@ -18,8 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.bookkeeping import LEDGER_TABLE, OLD_LEDGER_TABLE, ledger
-from terp_seed.ledger import MAX_SPAN
+from terp_seed.store.ledger import MAX_SPAN
+from terp_seed.store.tables import LEDGER_TABLE, OLD_LEDGER_TABLE, ledger
 
 log = logging.getLogger(__name__)
 BATCH = 1000  # ranges inserted per statement

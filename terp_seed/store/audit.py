@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy.engine import Engine
 
-from terp_seed.bookkeeping import audit
 from terp_seed.runtime.run import SeedRun, StepResult, utcnow
+from terp_seed.store.tables import audit
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ transaction holding an uncommitted ledger row for ``(table, key)`` makes the see
 of the chunk holding ``key`` wait on that row's lock: the seed stops with the chunk (and every
 chunk before it) inserted and uncommitted, its advisory lock held, until the holder commits,
 rolls back, or the seed's lock wait times out. It touches none of TERP's tables, so it never
-stands in the way of the seed's key reservation (:mod:`terp_seed.runtime.keys`), which waits
+stands in the way of the seed's key reservation (:mod:`terp_seed.runtime.key_blocks`), which waits
 for transactions open on the tables it reserves keys in.
 """
 
@@ -15,9 +15,9 @@ import time
 
 import sqlalchemy as sa
 
-from terp_seed.bookkeeping import LEDGER_TABLE, ledger
-from terp_seed.runtime.keys import auto_increment
+from terp_seed.runtime.key_blocks import auto_increment
 from terp_seed.schema import metadata
+from terp_seed.store.tables import LEDGER_TABLE, ledger
 
 
 def hold_ledger(
@@ -27,7 +27,7 @@ def hold_ledger(
     ``(table, key)``; roll it back or close it to let go.
 
     ``key`` defaults to the first key the seed's next block in ``table`` will start at: the
-    table's AUTO_INCREMENT, or ``MAX(id) + 1`` if larger (:mod:`terp_seed.runtime.keys`).
+    table's AUTO_INCREMENT, or ``MAX(id) + 1`` if larger (:mod:`terp_seed.runtime.key_blocks`).
     terp-seed's own tables must exist (``terp-seed init``).
     """
     if key is None:  # read on a connection of its own: the hold must not keep ``table`` open

@@ -7,19 +7,19 @@ from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 
-from terp_seed import ledger
-from terp_seed.bookkeeping import ledger as ledger_table
-from terp_seed.database import is_mysql
+from terp_seed.console.progress import Progress
+from terp_seed.db.connection import is_mysql
 from terp_seed.factories.base import Gen, Row, with_timestamps
 from terp_seed.factories.registry import FACTORIES
-from terp_seed.ledger import Scope
-from terp_seed.loading import Loader
+from terp_seed.load.loader import Loader
 from terp_seed.plan import SeedPlan, Step
-from terp_seed.progress import Progress
-from terp_seed.rollback import execute_rollback, plan_rollback
-from terp_seed.runtime.keys import KeyBlock, budget, reserve
+from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.seeding.rollback import execute_rollback, plan_rollback
+from terp_seed.store import ledger
+from terp_seed.store.ledger import Scope
+from terp_seed.store.tables import ledger as ledger_table
 from terp_seed.validation import ChunkFindings, check_seeded
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
 
 def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -> dict[str, int]:
     """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete."""
-    from terp_seed.backup import write_backup
+    from terp_seed.seeding.backup import write_backup
 
     assert run.connection is not None
     conn = run.connection

@@ -11,13 +11,13 @@ import argparse
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from terp_seed import output
 from terp_seed.cli import _add_common, _config, _options, print_json
-from terp_seed.database import connect, make_engine, resolve_url
+from terp_seed.console import output
+from terp_seed.console.jsonlogs import scrub
+from terp_seed.console.progress import Progress
+from terp_seed.db.connection import connect, make_engine, resolve_url
 from terp_seed.errors import ConfigError, PiiLeakFound, PolicyError, SeedStepFailed
-from terp_seed.jsonlogs import scrub
 from terp_seed.masking.catalogue import catalogue, render_json, render_markdown, render_text
-from terp_seed.masking.keys import MaskKey, load_key
 from terp_seed.masking.mask import (
     DEFAULT_CHUNK_SIZE,
     MAX_CHUNK_SIZE,
@@ -28,7 +28,7 @@ from terp_seed.masking.mask import (
     remaining_rows,
 )
 from terp_seed.masking.scan import load_originals, scan_database
-from terp_seed.progress import Progress
+from terp_seed.masking.secret import MaskKey, load_key
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import locked_session
 

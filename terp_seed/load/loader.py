@@ -2,10 +2,10 @@
 
 It takes a stream of ``(table, row)`` pairs, buffers rows per table, and flushes them in chunks,
 parents before children. A chunk goes in as a multi-row INSERT (SQLite, and small chunks on
-MySQL) or, on MySQL/MariaDB, by ``LOAD DATA LOCAL INFILE`` (:mod:`terp_seed.load_data`). After
+MySQL) or, on MySQL/MariaDB, by ``LOAD DATA LOCAL INFILE`` (:mod:`terp_seed.load.load_data`). After
 each chunk its rows are recorded in the provenance ledger, in the same transaction: one ledger
 row per run of consecutive keys, with the rows' checksums computed from the text sent when the
-chunk went in by ``LOAD DATA`` (:mod:`terp_seed.text_checksums`), by the server otherwise.
+chunk went in by ``LOAD DATA`` (:mod:`terp_seed.load.checksums`), by the server otherwise.
 Offline (``--sql``) it renders the same statements as SQL text instead.
 
 Each chunk is checked against the live columns before it is sent (``check``); a ``LOAD DATA``
@@ -20,7 +20,7 @@ threads at once.
 
 On Linux a ``LOAD DATA`` chunk of each load's first table (parents first; a load is one
 factory's rows) is *streamed*: its statement starts as soon as its first rows are encoded,
-reading them through a pipe (:mod:`terp_seed.load_pipe`), and the caller writes each next piece
+reading them through a pipe (:mod:`terp_seed.load.pipe`), and the caller writes each next piece
 of rows into the pipe as it generates them, until the chunk is full. The server then loads while
 the rows are generated, not after. Rows of the load's other tables wait in their buffers
 meanwhile (they may refer to rows of the stream); the stream ends before a row of a table
@@ -43,12 +43,9 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from terp_seed import ledger, load_pipe
-from terp_seed.bookkeeping import ledger as ledger_table
 from terp_seed.errors import SeedDataError
-from terp_seed.load_data import TableEncoder, load_data, load_file, plain_json
-from terp_seed.schema import TERP_TABLES, metadata
-from terp_seed.text_checksums import (
+from terp_seed.load import pipe as load_pipe
+from terp_seed.load.checksums import (
     Layout,
     constant_defaults,
     digests,
@@ -58,6 +55,10 @@ from terp_seed.text_checksums import (
     mismatched_column,
     steady_time_zone,
 )
+from terp_seed.load.load_data import TableEncoder, load_data, load_file, plain_json
+from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.store import ledger
+from terp_seed.store.tables import ledger as ledger_table
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]

@@ -2,10 +2,10 @@
 
 The ledger keeps each seeded row's checksum: the MD5 of the row's values as the server casts
 them to text, ``\\N`` for NULL, joined by 0x1F, every column but the ON UPDATE timestamps, in
-table order (:func:`terp_seed.ledger.checksum_expr`). Having the server compute it means reading
-every row again after loading it: about 3.5 µs per row of server time, a third of what loading
-the row costs. A ``LOAD DATA`` line is nearly that text already, so the loader computes the
-checksums from it on the seeding thread, overlapped with the server's work, when:
+table order (:func:`terp_seed.store.ledger.checksum_expr`). Having the server compute it
+means reading every row again after loading it: about 3.5 µs per row of server time, a third
+of what loading the row costs. A ``LOAD DATA`` line is nearly that text already, so the loader
+computes the checksums from it on the seeding thread, overlapped with the server's work, when:
 
 - every checksum column the rows leave out has a constant default (:func:`constant_defaults`):
   its text is then known, and each line's fields, with those texts added, are put in table
@@ -37,8 +37,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.ledger import DIGEST, checksum_columns, checksum_expr
-from terp_seed.load_data import NULL
+from terp_seed.load.load_data import NULL
+from terp_seed.store.ledger import DIGEST, checksum_columns, checksum_expr
 
 SAMPLE = 8  # keys of each chunk whose checksum the server confirms
 _SAMPLES: dict[tuple[str, sa.Table], sa.Select[Any]] = {}  # (dialect, table): sample query

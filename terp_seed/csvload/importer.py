@@ -10,9 +10,9 @@ records at a time, column by column, and tests a column's values at once where t
 allows (a longest text, a set of enum values, a range: :mod:`terp_seed.validation.fit`); only a
 column of a batch where something is wrong is gone through value by value, and what is wrong is
 reported in file order. Keys, unique values and references are then looked up in the database,
-1,000 at a time (:mod:`terp_seed.csv_lookups`); what they find follows, in file order for each
-column. The second pass converts the rows (:mod:`terp_seed.csv_values`, without checking again)
-and hands them to the bulk :class:`~terp_seed.loading.Loader` (``LOAD DATA`` on MySQL), which
+1,000 at a time (:mod:`terp_seed.csvload.lookups`); what they find follows, in file order for each
+column. The second pass converts the rows (:mod:`terp_seed.csvload.values`, without checking again)
+and hands them to the bulk :class:`~terp_seed.load.loader.Loader` (``LOAD DATA`` on MySQL), which
 records each row in the ledger under the run id, so ``terp-seed rollback --run ID`` removes
 exactly them.
 
@@ -34,16 +34,16 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from terp_seed import output
-from terp_seed.csv_lookups import existing
-from terp_seed.csv_values import READ_CHECKED, Convert, reader
+from terp_seed.console import output
+from terp_seed.csvload.lookups import existing
+from terp_seed.csvload.values import READ_CHECKED, Convert, reader
 from terp_seed.errors import ConfigError, PolicyError, SeedDataError
-from terp_seed.ledger import Scope
-from terp_seed.loading import Loader, Row
+from terp_seed.load.loader import Loader, Row
 from terp_seed.schema import TERP_TABLES, metadata, relations
+from terp_seed.store.ledger import Scope
 
 if TYPE_CHECKING:
-    from terp_seed.runtime.keys import KeyBlock
+    from terp_seed.runtime.key_blocks import KeyBlock
     from terp_seed.validation.fit import ColumnFit
 
 ERRORS_SHOWN = 10  # bad values named in the one-line message
@@ -66,7 +66,7 @@ def load_command(args: argparse.Namespace) -> int:
     from terp_seed.cli import _config, _options, _url
     from terp_seed.runtime.run import SeedRun, StepResult
     from terp_seed.runtime.session import run_locked
-    from terp_seed.runtime.steps import reserve_keys
+    from terp_seed.seeding.apply import reserve_keys
     from terp_seed.validation import check_seeded
 
     options = _options(args)

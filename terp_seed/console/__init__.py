@@ -1,0 +1,1 @@
+"""What a person sees: user-facing output, progress and JSON logs."""

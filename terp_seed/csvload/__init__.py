@@ -1,0 +1,1 @@
+"""Loading a custom dataset from a CSV file: checked, then loaded with provenance."""

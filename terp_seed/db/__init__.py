@@ -1,0 +1,2 @@
+"""The database: where it is, how terp-seed connects, what its errors mean, and per-dialect
+differences."""

@@ -1,0 +1,1 @@
+"""Helpers for terp-seed's own tests (not shipped in the package)."""
