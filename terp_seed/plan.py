@@ -1,4 +1,8 @@
-"""The Python API for seed-revision authors: a revision reads like a short plan.
+"""The Python API for seed-revision authors: what a revision loads, as data.
+
+    from terp_seed.plan import CUSTOMER_ENVIRONMENTS, SeedPlan, load
+    from terp_seed.runtime.run import SeedRun
+    from terp_seed.seeding.apply import apply_plan, revert_plan
 
     plan = SeedPlan(
         revision,
@@ -7,29 +11,27 @@
     )
 
     def upgrade(run: SeedRun) -> None:
-        plan.upgrade(run)
+        apply_plan(run, plan)
 
     def downgrade(run: SeedRun) -> None:
-        plan.downgrade(run)
+        revert_plan(run, plan)
 
-``upgrade`` loads each step's rows (count from ``-x size`` unless given) with provenance;
-``downgrade`` removes exactly the rows ``upgrade`` inserted.
+A plan is pure data, checked when the revision is imported. ``apply_plan`` loads each step's
+rows (count from ``-x size`` unless given) with provenance; ``revert_plan`` removes exactly the
+rows ``apply_plan`` inserted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from terp_seed.errors import ConfigError
-from terp_seed.runtime.options import ENVIRONMENTS
+from terp_seed.factories.registry import FACTORIES
+from terp_seed.runtime.policy import ALL_ENVIRONMENTS, CUSTOMER_ENVIRONMENTS, check_environments
 
-if TYPE_CHECKING:
-    from terp_seed.runtime.run import SeedRun
+__all__ = ["ALL_ENVIRONMENTS", "CUSTOMER_ENVIRONMENTS", "STRATEGIES", "SeedPlan", "Step", "load"]
 
-ALL_ENVIRONMENTS = frozenset(ENVIRONMENTS)
-CUSTOMER_ENVIRONMENTS = frozenset({"dev", "test", "staging"})
 # delete: remove the ledger's rows; truncate: in dev, empty a table that holds nothing but this
 # revision's rows in one statement (else as delete); none: keep the rows on downgrade.
 STRATEGIES = ("delete", "truncate", "none")
@@ -45,8 +47,6 @@ class Step:
 
 def load(factory: str, count: int | None = None) -> Step:
     """A step that loads ``count`` rows (default: the size preset) from ``factory``."""
-    from terp_seed.factories.registry import FACTORIES
-
     if factory not in FACTORIES:
         raise ConfigError(
             f"no factory named {factory!r}: use one of {', '.join(sorted(FACTORIES))}"
@@ -72,12 +72,7 @@ class SeedPlan:
         environments: Collection[str] = CUSTOMER_ENVIRONMENTS,
         strategy: str = "delete",
     ) -> None:
-        bad = sorted(set(environments) - ALL_ENVIRONMENTS)
-        if bad or not environments:
-            raise ConfigError(
-                f"seed revision {revision}: environments {bad or '(none)'} not valid: use "
-                f"{', '.join(ENVIRONMENTS)}"
-            )
+        check_environments(revision, environments)
         if strategy not in STRATEGIES:
             raise ConfigError(
                 f"seed revision {revision}: strategy {strategy!r} not valid: use "
@@ -91,22 +86,8 @@ class SeedPlan:
     @property
     def tables(self) -> tuple[str, ...]:
         """Every table this plan writes."""
-        from terp_seed.factories.registry import FACTORIES
-
         seen: dict[str, None] = {}
         for step in self.steps:
             for table in FACTORIES[step.factory].writes:
                 seen[table] = None
         return tuple(seen)
-
-    def upgrade(self, run: SeedRun) -> None:
-        """Load this plan's rows (or nothing, if the environment does not allow it)."""
-        from terp_seed.seeding.apply import apply_plan
-
-        apply_plan(run, self)
-
-    def downgrade(self, run: SeedRun) -> None:
-        """Remove exactly the rows :meth:`upgrade` inserted."""
-        from terp_seed.seeding.apply import revert_plan
-
-        revert_plan(run, self)

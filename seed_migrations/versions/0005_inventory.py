@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from terp_seed.plan import CUSTOMER_ENVIRONMENTS, SeedPlan, load
 from terp_seed.runtime.run import SeedRun
+from terp_seed.seeding.apply import apply_plan, revert_plan
 
 revision = "0005_inventory"
 down_revision = "0004_catalogue"
@@ -31,8 +32,8 @@ plan = SeedPlan(
 
 
 def upgrade(run: SeedRun) -> None:
-    plan.upgrade(run)
+    apply_plan(run, plan)
 
 
 def downgrade(run: SeedRun) -> None:
-    plan.downgrade(run)
+    revert_plan(run, plan)

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from terp_seed.console import jsonlogs
 from terp_seed.errors import ConfigError
+from terp_seed.runtime.policy import may_use_dev_mask_key
 
 T = TypeVar("T")
 KEY_ENV = "TERP_SEED_MASK_KEY"
@@ -74,7 +75,7 @@ def load_key(env: str, environ: Mapping[str, str] | None = None) -> MaskKey:
     environ = os.environ if environ is None else environ
     text = environ.get(KEY_ENV, "")
     if not text:
-        if env == "dev":
+        if may_use_dev_mask_key(env):
             return MaskKey(DEV_KEY.encode(), source="dev default")
         raise ConfigError(
             f"{KEY_ENV} is not set: masking in {env} needs a secret key of at least "

@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.schema import CreateTable
 
-from terp_seed.console import jsonlogs, output
+from terp_seed.console import jsonlogs
 from terp_seed.db.connection import (
     connect,
     describe_db_error,
@@ -30,21 +30,15 @@ from terp_seed.db.connection import (
     resolve_url,
 )
 from terp_seed.errors import SeedStepFailed, TerpSeedError
-from terp_seed.runtime.gate import check_drift, check_schema_head
-from terp_seed.runtime.key_blocks import release
-from terp_seed.runtime.lock import HeldLock, seed_lock
+from terp_seed.runtime.failure import record_failure
+from terp_seed.runtime.lock import HeldLock
 from terp_seed.runtime.options import parse_options
+from terp_seed.runtime.retry import with_retries
 from terp_seed.runtime.run import SeedRun
-from terp_seed.runtime.session import failure_detail, prime_identity, with_retries
+from terp_seed.runtime.session import OpenRun, new_run, open_run
 from terp_seed.runtime.summary import print_summary
 from terp_seed.store import audit
-from terp_seed.store.tables import (
-    SEED_VERSION_TABLE,
-    bookkeeping_metadata,
-    ensure_bookkeeping,
-    require_bookkeeping,
-)
-from terp_seed.validation import live_chunk_check
+from terp_seed.store.tables import SEED_VERSION_TABLE, bookkeeping_metadata
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +56,7 @@ def run_seed_migrations(context: EnvironmentContext) -> None:
     options = parse_options(context.get_x_argument(as_dictionary=True))
     url = resolve_url(config.get_main_option("sqlalchemy.url"))
     version_table = config.get_main_option("version_table") or SEED_VERSION_TABLE
-    run = SeedRun(
-        options=options,
-        url=url,
-        offline=context.is_offline_mode(),
-        interactive=output.is_terminal(),
-    )
+    run = new_run(options, url, offline=context.is_offline_mode())
 
     def revision() -> str | None:
         return run.current.revision if run.current else None
@@ -118,38 +107,21 @@ def _run_read_only(context: EnvironmentContext, run: SeedRun, version_table: str
 
 
 def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -> None:
-    engine = make_engine(run.url)
     log.info("seed run starting on %s", redact(run.url), extra={"dry_run": run.options.dry_run})
-    with seed_lock(engine, run.options.lock_timeout) as held, connect(engine) as conn:
-        # The gate comes first: a refused run writes nothing, not even terp-seed's own tables.
-        check_schema_head(conn, context.config)
-        check_drift(conn, _seeded_tables(context, run), run.options)
-        if run.options.dry_run:
-            require_bookkeeping(conn)
-        else:
-            ensure_bookkeeping(conn)
-        run.connection = conn
-        run.chunk_check = live_chunk_check(conn)
-        prime_identity(run, conn)
+    tables = _seeded_tables(context, run)
+    with open_run(run, context.config, tables) as opened:
         steps = _Steps(_env_opts(context).get("fn"))
-        try:
-            _migrate(context, engine, conn, run, version_table, steps, held)
-        finally:
-            release(engine, held, run.key_blocks)
+        _migrate(context, opened, run, version_table, steps)
     print_summary(run)
 
 
 def _migrate(
-    context: EnvironmentContext,
-    engine: sa.Engine,
-    conn: sa.Connection,
-    run: SeedRun,
-    version_table: str,
-    steps: _Steps,
-    held: HeldLock,
+    context: EnvironmentContext, opened: OpenRun, run: SeedRun, version_table: str, steps: _Steps
 ) -> None:
     """Run the pending revisions; a revision rolled back by a deadlock runs again (the ones
     before it stay committed)."""
+
+    engine, conn, held = opened.engine, opened.conn, opened.held
 
     def attempt() -> None:
         if run.options.dry_run:
@@ -293,17 +265,8 @@ def _seeded_tables(context: EnvironmentContext, run: SeedRun) -> set[str]:
 
 
 def _record_failure(engine: sa.Engine, run: SeedRun, exc: BaseException) -> None:
-    result = run.current
-    if result is None or result.outcome != "running":
-        result = run.begin_step(None, "run")
-    elif result.outcome == "retried":  # the new attempt failed before it began a step
-        result = run.begin_step(result.revision, result.direction)
-    result.outcome = "failed"
-    result.rows = {}
-    result.detail = failure_detail(exc, engine)
+    result = record_failure(engine, run, exc, steps_commit_alone=True)
     log.error("seed step failed: %s", result.detail, extra={"revision": result.revision})
-    if not run.options.dry_run:
-        audit.write_detached(engine, run, result)
 
 
 def _db_failure(run: SeedRun, exc: sa.exc.DBAPIError, engine: sa.Engine, attempts: int) -> str:

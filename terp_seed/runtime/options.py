@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from terp_seed.errors import ConfigError
+from terp_seed.runtime.policy import ENVIRONMENTS, check_drift_mode
 from terp_seed.schema import metadata
 from terp_seed.sizes import Size, parse_size
 
-ENVIRONMENTS = ("dev", "test", "staging", "production")
 ENV_VAR = "TERP_ENV"
 DEFAULT_SEED = 20260101
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -116,11 +116,7 @@ def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = 
             raise ConfigError(f"-x drift={xargs['drift']!r} is not valid: use strict or warn")
         kw["drift"] = drift
     options = RunOptions(**kw)  # type: ignore[arg-type]
-    if options.drift == "warn" and options.env in ("staging", "production"):
-        raise ConfigError(
-            f"-x drift=warn is refused in {options.env}: fix the schema drift instead "
-            "(alembic upgrade head), or run in dev"
-        )
+    check_drift_mode(options.env, options.drift)
     return options
 
 

@@ -22,6 +22,7 @@ from terp_seed.factories.base import Gen, IdAllocator, Parents
 from terp_seed.load.loader import ChunkCheckFn
 from terp_seed.runtime.key_blocks import KeyBlock
 from terp_seed.runtime.options import RunOptions
+from terp_seed.runtime.policy import needs_confirmation
 
 
 def new_run_id() -> str:
@@ -108,7 +109,7 @@ class SeedRun:
 
     def confirm_destructive(self, action: str) -> None:
         """Outside dev, require the database name: typed at a prompt or ``-x confirm=``."""
-        if self.options.env == "dev" or self._confirmed or self.offline:
+        if not needs_confirmation(self.options.env) or self._confirmed or self.offline:
             return
         if self.options.confirm is not None:
             if self.options.confirm != self.db_name:

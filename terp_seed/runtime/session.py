@@ -1,19 +1,17 @@
-"""A locked, gated, audited session for the ``terp-seed`` commands that write, and the retry
-policy both it and the Alembic path follow.
+"""Opening a seed run: the one bootstrap both the Alembic env and the ``terp-seed`` commands use.
 
-The same mechanisms as the Alembic path (lock, schema gate, ledger, audit), in one transaction
-that commits at the end, or is rolled back for a dry run or on any error. A transaction that
-the database chose as a deadlock victim was rolled back whole by InnoDB, so it is run again:
-at most :data:`RETRY_ATTEMPTS` times, one log line and one audit row per failed attempt.
+:func:`open_run` takes the advisory lock (on its own connection, for the whole run), passes the
+schema gate (schema at head, no breaking drift) before anything is written, makes sure
+terp-seed's own tables are there, and gives the run its connection. :func:`locked_session` and
+:func:`run_locked` add one transaction for the commands, committed at the end or rolled back for
+a dry run or on any error (a deadlocked one run again, :mod:`terp_seed.runtime.retry`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import random
-import time
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
 import sqlalchemy as sa
@@ -21,63 +19,61 @@ from alembic.config import Config
 from sqlalchemy.engine import URL, Engine
 
 from terp_seed.console import jsonlogs, output
-from terp_seed.db.connection import (
-    ER_LOCK_DEADLOCK,
-    connect,
-    db_error_code,
-    describe_db_error,
-    make_engine,
-    operational_cause,
-)
-from terp_seed.errors import ConfigError, SeedStepFailed
+from terp_seed.db.connection import connect, describe_db_error, make_engine, operational_cause
+from terp_seed.errors import SeedStepFailed
+from terp_seed.runtime.failure import record_failure
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.key_blocks import release
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import RunOptions
+from terp_seed.runtime.retry import with_retries
 from terp_seed.runtime.run import SeedRun
 from terp_seed.store import audit
 from terp_seed.store.tables import ensure_bookkeeping, require_bookkeeping
 from terp_seed.validation import live_chunk_check
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A revision (or command) that deadlocks is run at most this many times in all.
-RETRY_ATTEMPTS = 3
-_jitter = random.Random()  # backoff jitter only: seeded data never reads it
+
+@dataclass(frozen=True)
+class OpenRun:
+    """What :func:`open_run` holds for the run: its engine, connection and lock."""
+
+    engine: Engine
+    conn: sa.Connection
+    held: HeldLock
 
 
-def is_retryable(exc: BaseException) -> bool:
-    """True for a deadlock: InnoDB rolled the whole transaction back, so running it again
-    is safe. A lock wait timeout is not retried: the holder is still there."""
-    return isinstance(exc, sa.exc.DBAPIError) and db_error_code(exc) == ER_LOCK_DEADLOCK
+def new_run(options: RunOptions, url: URL, *, offline: bool = False) -> SeedRun:
+    """A run with a new id; it may prompt only when stdin and stdout are a terminal."""
+    return SeedRun(options=options, url=url, offline=offline, interactive=output.is_terminal())
 
 
-def retry_delay(attempt: int) -> float:
-    """Seconds to wait before attempt ``attempt + 1``: growing, with jitter, so that two
-    deadlocked seeders do not meet again at once."""
-    return float(min(0.25 * 2 ** (attempt - 1), 2.0) * _jitter.uniform(0.5, 1.5))
+@contextlib.contextmanager
+def open_run(run: SeedRun, config: Config | None, tables: Collection[str]) -> Iterator[OpenRun]:
+    """Lock, gate and prepare ``run``; yield its engine, connection and lock.
 
-
-def note_retry(engine: Engine, run: SeedRun, exc: BaseException, attempt: int) -> float:
-    """Record a deadlocked attempt (log line, audit row ``retried``); return the delay."""
-    result = run.current if run.current is not None else run.begin_step(None, "run")
-    result.outcome, result.rows = "retried", {}
-    result.detail = f"attempt {attempt} of {RETRY_ATTEMPTS}: {failure_detail(exc)}"
-    delay = retry_delay(attempt)
-    log.warning(
-        "%s %s hit a deadlock (attempt %d of %d); its transaction was rolled back; "
-        "retrying in %.1fs",
-        result.direction,
-        result.revision or "ad-hoc",
-        attempt,
-        RETRY_ATTEMPTS,
-        delay,
-        extra={"revision": result.revision, "outcome": "retried", "attempt": attempt},
-    )
-    if not run.options.dry_run:
-        audit.write_detached(engine, run, result)
-    return delay
+    :param config: the seed lineage's Alembic config; with it, the schema lineage must be at
+        its head (``None``: the caller has no lineage to check, e.g. a rollback).
+    :param tables: the tables the run may write; breaking drift in them stops the run.
+    """
+    engine = make_engine(run.url)
+    with seed_lock(engine, run.options.lock_timeout) as held, connect(engine) as conn:
+        # The gate comes first: a refused run writes nothing, not even terp-seed's own tables.
+        if config is not None:
+            check_schema_head(conn, config)
+        check_drift(conn, tables, run.options)
+        if run.options.dry_run:  # DDL would commit on MySQL: a dry run needs the tables to exist
+            require_bookkeeping(conn)
+        else:
+            ensure_bookkeeping(conn)
+        run.connection = conn
+        run.chunk_check = live_chunk_check(conn)
+        prime_identity(run, conn)
+        try:
+            yield OpenRun(engine, conn, held)
+        finally:
+            release(engine, held, run.key_blocks)
 
 
 def prime_identity(run: SeedRun, conn: sa.Connection) -> None:
@@ -92,13 +88,6 @@ def prime_identity(run: SeedRun, conn: sa.Connection) -> None:
         conn.rollback()
 
 
-def failure_detail(exc: BaseException, engine: Engine | None = None) -> str:
-    """The one line the audit trail and the log keep about a failure."""
-    if isinstance(exc, sa.exc.DBAPIError):
-        return f"{type(exc).__name__}: {jsonlogs.scrub(describe_db_error(exc, engine))}"
-    return f"{type(exc).__name__}: {jsonlogs.scrub(str(exc).splitlines()[0] if str(exc) else '')}"
-
-
 @contextlib.contextmanager
 def locked_session(
     options: RunOptions,
@@ -111,13 +100,17 @@ def locked_session(
 
     The block runs once: use :func:`run_locked` to have a deadlocked transaction retried.
     """
-    with _gated(options, url, config, tables) as (engine, run, conn, held):
+    run = new_run(options, url)
+    with (
+        jsonlogs.bind(run_id=run.run_id, environment=options.env),
+        open_run(run, config, tables) as opened,
+    ):
         try:
-            with conn.begin() as trans:
+            with opened.conn.begin() as trans:
                 yield run
-                _finish(conn, run, trans, 0, held)
+                _finish(opened, run, trans, 0)
         except Exception as raised:
-            failure = _failed(engine, run, operational_cause(raised, engine))
+            failure = _failed(opened.engine, run, operational_cause(raised, opened.engine))
             if failure is raised:
                 raise
             raise failure from raised
@@ -132,9 +125,15 @@ def run_locked(
     tables: Collection[str] = (),
 ) -> tuple[SeedRun, T]:
     """Like :func:`locked_session`, with ``body(run)`` as the block: a transaction that ends
-    in a deadlock is rolled back and ``body`` runs again (at most :data:`RETRY_ATTEMPTS`
-    times in all). Returns the run and what ``body`` returned."""
-    with _gated(options, url, config, tables) as (engine, run, conn, held):
+    in a deadlock is rolled back and ``body`` runs again (at most
+    :data:`~terp_seed.runtime.retry.RETRY_ATTEMPTS` times in all). Returns the run and what
+    ``body`` returned."""
+    run = new_run(options, url)
+    with (
+        jsonlogs.bind(run_id=run.run_id, environment=options.env),
+        open_run(run, config, tables) as opened,
+    ):
+        conn = opened.conn
 
         def attempt() -> T:
             first = len(run.results)
@@ -142,77 +141,25 @@ def run_locked(
                 conn.rollback()
             with conn.begin() as trans:
                 value = body(run)
-                _finish(conn, run, trans, first, held)
+                _finish(opened, run, trans, first)
             return value
 
         def failed(raised: Exception, exc: Exception, attempts: int) -> NoReturn:
-            failure = _failed(engine, run, exc, attempts)
+            failure = _failed(opened.engine, run, exc, attempts)
             if failure is raised:
                 raise raised
             raise failure from raised
 
-        return run, with_retries(engine, run, attempt, failed)
+        return run, with_retries(opened.engine, run, attempt, failed)
 
 
-def with_retries(
-    engine: Engine,
-    run: SeedRun,
-    attempt: Callable[[], T],
-    failed: Callable[[Exception, Exception, int], NoReturn],
-) -> T:
-    """Return ``attempt()``; an attempt that ends in a deadlock (InnoDB rolled its transaction
-    back whole) is logged, audited ``retried`` and made again, at most :data:`RETRY_ATTEMPTS`
-    times in all. Any other failure, or the last one, goes to ``failed(raised, cause,
-    attempts)``, which raises."""
-    attempts = 1
-    while True:
-        try:
-            return attempt()
-        except Exception as raised:
-            exc = operational_cause(raised, engine)
-            if is_retryable(exc) and attempts < RETRY_ATTEMPTS:
-                time.sleep(note_retry(engine, run, exc, attempts))
-                attempts += 1
-                continue
-            failed(raised, exc, attempts)
-
-
-@contextlib.contextmanager
-def _gated(
-    options: RunOptions, url: URL, config: Config | None, tables: Collection[str]
-) -> Iterator[tuple[Engine, SeedRun, sa.Connection, HeldLock]]:
-    engine = make_engine(url)
-    run = SeedRun(options=options, url=url, interactive=output.is_terminal())
-    with (
-        jsonlogs.bind(run_id=run.run_id, environment=options.env),
-        seed_lock(engine, options.lock_timeout) as held,
-        connect(engine) as conn,
-    ):
-        if config is not None:
-            check_schema_head(conn, config)
-        check_drift(conn, tables, options)
-        if options.dry_run:  # DDL would commit on MySQL: a dry run needs the tables to exist
-            require_bookkeeping(conn)
-        else:
-            ensure_bookkeeping(conn)
-        run.connection = conn
-        run.chunk_check = live_chunk_check(conn)
-        prime_identity(run, conn)
-        try:
-            yield engine, run, conn, held
-        finally:
-            release(engine, held, run.key_blocks)
-
-
-def _finish(
-    conn: sa.Connection, run: SeedRun, trans: sa.RootTransaction, first: int, held: HeldLock
-) -> None:
+def _finish(opened: OpenRun, run: SeedRun, trans: sa.RootTransaction, first: int) -> None:
     """Audit this attempt's steps inside its transaction; roll a dry run back."""
-    held.check(conn)
+    opened.held.check(opened.conn)
     for result in run.results[first:]:
         if result.outcome == "running":
             result.outcome = "applied"
-        audit.write(conn, run, result)
+        audit.write(opened.conn, run, result)
     if run.options.dry_run:
         trans.rollback()
 
@@ -220,20 +167,10 @@ def _finish(
 def _failed(engine: Engine, run: SeedRun, exc: Exception, attempts: int = 1) -> Exception:
     """Record the failed step; return what to raise (the error itself, or one line for a
     database error)."""
-    result = run.current or run.begin_step(None, "run")
-    if result.outcome == "retried":  # the new attempt failed before it began a step
-        result = run.begin_step(result.revision, result.direction)
-    result.outcome, result.rows = "failed", {}
-    reason = None
-    if isinstance(exc, sa.exc.DBAPIError):
-        reason = jsonlogs.scrub(describe_db_error(exc, engine))
-        result.detail = f"{type(exc).__name__}: {reason}"
-    else:
-        result.detail = failure_detail(exc)
-    if not run.options.dry_run and not isinstance(exc, ConfigError):  # bad input: no step ran
-        audit.write_detached(engine, run, result)
-    if reason is None:
+    result = record_failure(engine, run, exc, steps_commit_alone=False)
+    if not isinstance(exc, sa.exc.DBAPIError):
         return exc
+    reason = jsonlogs.scrub(describe_db_error(exc, engine))
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
     return SeedStepFailed(
         f"{result.direction} failed in the database: {reason}{tries}; its transaction was "

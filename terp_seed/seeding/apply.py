@@ -13,9 +13,11 @@ from terp_seed.factories.base import Gen, Row, with_timestamps
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.load.loader import Loader
 from terp_seed.plan import SeedPlan, Step
+from terp_seed.runtime import policy
 from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.seeding.backup import write_backup
 from terp_seed.seeding.rollback import execute_rollback, plan_rollback
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
@@ -28,12 +30,10 @@ log = logging.getLogger(__name__)
 def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
     """Upgrade: insert the plan's rows and record them, or skip as the policy says."""
     result = run.begin_step(plan.revision, "upgrade")
-    if run.options.env not in plan.environments:
+    skipped = policy.skip_reason(plan.revision, run.options.env, plan.environments)
+    if skipped:
         result.outcome = "skipped-by-policy"
-        result.detail = (
-            f"{plan.revision} inserts nothing in {run.options.env}: it runs in "
-            f"{', '.join(sorted(plan.environments))} only"
-        )
+        result.detail = skipped
         log.warning(result.detail, extra={"revision": plan.revision, "outcome": result.outcome})
         return
     if run.connection is not None:
@@ -135,7 +135,7 @@ def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
         _render_offline_delete(run, scope, plan.tables)
         result.outcome = "applied"
         return
-    truncate = plan.strategy == "truncate" and run.options.env == "dev"
+    truncate = plan.strategy == "truncate" and policy.may_truncate(run.options.env)
     removed = remove(run, scope, f"downgrade of {plan.revision}", truncate=truncate)
     result.rows = {t: -n for t, n in removed.items()}
     result.outcome = "rolled back" if result.rows else "nothing-to-remove"
@@ -143,8 +143,6 @@ def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
 
 def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -> dict[str, int]:
     """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete."""
-    from terp_seed.seeding.backup import write_backup
-
     assert run.connection is not None
     conn = run.connection
     rp = plan_rollback(conn, scope)
@@ -153,7 +151,7 @@ def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -
     if run.options.dry_run:
         return dict(rp.present)
     run.confirm_destructive(action)
-    allow_modified = run.options.env == "dev" or run.options.include_modified
+    allow_modified = policy.may_delete_modified(run.options.env, run.options.include_modified)
     for table, ids in rp.modified.items():
         log.warning(
             "%d seeded row(s) of %s changed since seeding: %s",
@@ -164,7 +162,7 @@ def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -
         )
 
     def backup(plan: object) -> None:
-        if run.options.env != "dev":
+        if policy.backs_up_before_delete(run.options.env):
             path = write_backup(conn, run, scope)
             log.warning("backed up the rows to delete to %s", path, extra={"backup": path})
 

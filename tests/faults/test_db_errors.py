@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from support.holds import hold_ledger, waiting_on_ledger
 
-from terp_seed.runtime.session import RETRY_ATTEMPTS
+from terp_seed.runtime.retry import RETRY_ATTEMPTS
 from terp_seed.testing.plugin import run_alembic, schema_at_head
 
 from .conftest import attempts, fast_first

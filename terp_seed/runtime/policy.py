@@ -1,0 +1,113 @@
+"""The environment policy: every rule that depends on which environment a run is in.
+
+dev gets full fake data and no ceremony; test the same data; staging masked copies and
+customer-like fake data behind confirmation and backups; production reference data only.
+Every other module asks this one instead of comparing ``env`` with a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from terp_seed.errors import ConfigError, PolicyError
+
+ENVIRONMENTS = ("dev", "test", "staging", "production")
+ALL_ENVIRONMENTS = frozenset(ENVIRONMENTS)
+# Where revisions of customer-like data (clients, orders, ...) may insert rows.
+CUSTOMER_ENVIRONMENTS = frozenset({"dev", "test", "staging"})
+# Where drift=warn may carry a run past breaking drift.
+_DRIFT_WARN_ENVIRONMENTS = frozenset({"dev", "test"})
+
+
+def check_environments(revision: str, environments: Collection[str]) -> None:
+    """A revision's declared environments must be known, and at least one.
+
+    :raises ConfigError: naming the unknown environments.
+    """
+    bad = sorted(set(environments) - ALL_ENVIRONMENTS)
+    if bad or not environments:
+        raise ConfigError(
+            f"seed revision {revision}: environments {bad or '(none)'} not valid: use "
+            f"{', '.join(ENVIRONMENTS)}"
+        )
+
+
+def skip_reason(revision: str, env: str, environments: Collection[str]) -> str | None:
+    """Why ``revision`` inserts nothing in ``env``, or None when it runs there."""
+    if env in environments:
+        return None
+    return f"{revision} inserts nothing in {env}: it runs in {', '.join(sorted(environments))} only"
+
+
+def check_drift_mode(env: str, drift: str) -> None:
+    """``drift=warn`` is for dev and test: elsewhere breaking drift must be fixed.
+
+    :raises ConfigError: ``drift=warn`` in staging or production.
+    """
+    if drift == "warn" and env not in _DRIFT_WARN_ENVIRONMENTS:
+        raise ConfigError(
+            f"-x drift=warn is refused in {env}: fix the schema drift instead "
+            "(alembic upgrade head), or run in dev"
+        )
+
+
+def needs_confirmation(env: str) -> bool:
+    """A destructive step outside dev needs the database name typed or passed (``confirm=``)."""
+    return env != "dev"
+
+
+def backs_up_before_delete(env: str) -> bool:
+    """Outside dev, the rows a destructive step removes are written to a backup file first."""
+    return env != "dev"
+
+
+def may_delete_modified(env: str, include_modified: bool) -> bool:
+    """Seeded rows changed since seeding are deleted in dev, elsewhere only when asked."""
+    return env == "dev" or include_modified
+
+
+def may_truncate(env: str) -> bool:
+    """A revision whose strategy is ``truncate`` empties its tables in one statement in dev
+    only (elsewhere it deletes the ledger's rows one range at a time)."""
+    return env == "dev"
+
+
+def check_adhoc_seed(env: str, customer_tables: Collection[str]) -> None:
+    """Ad-hoc seeding of customer-like tables is refused in production.
+
+    :raises PolicyError: ``customer_tables`` is not empty in production.
+    """
+    if env == "production" and customer_tables:
+        raise PolicyError(
+            "ad-hoc seeding of customer-like tables is refused in production: only reference "
+            "data may be seeded there (alembic -n seed upgrade head)"
+        )
+
+
+def check_csv_load(env: str, table: str, reference_tables: Collection[str]) -> None:
+    """In production, a CSV file may load reference tables only.
+
+    :raises PolicyError: ``table`` is not reference data in production.
+    """
+    if env == "production" and table not in reference_tables:
+        raise PolicyError(
+            f"loading {table} in production is refused: only reference data "
+            f"({', '.join(sorted(reference_tables))}) may be loaded there"
+        )
+
+
+def check_masking(env: str) -> None:
+    """Masking in place rewrites personal data: never in production.
+
+    :raises PolicyError: in production.
+    """
+    if env == "production":
+        raise PolicyError(
+            "masking is refused in production: restore the copy into a staging database and "
+            "mask it there (terp-seed mask --env staging)"
+        )
+
+
+def may_use_dev_mask_key(env: str) -> bool:
+    """Only dev may mask with the built-in key; elsewhere a secret key is required."""
+    return env == "dev"
