@@ -28,7 +28,9 @@ from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
 from terp_seed.store.ledger import Scope
 from terp_seed.store.tables import ensure_bookkeeping
-from terp_seed.validation import ChunkFindings, check_seeded, live_chunk_check
+from terp_seed.validation.chunks import ChunkFindings
+from terp_seed.validation.fit import live_chunk_check
+from terp_seed.validation.runner import check_seeded
 
 SEED = 42
 CLIENTS = metadata.tables["clients"]

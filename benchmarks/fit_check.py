@@ -20,7 +20,7 @@ import clients_bench as cb  # noqa: E402
 import dataset_bench as db  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from terp_seed.validation import live_chunk_check  # noqa: E402
+from terp_seed.validation.fit import live_chunk_check  # noqa: E402
 
 DATABASE = "terp_bench_fit"
 CHUNK = 20_000

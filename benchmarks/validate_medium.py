@@ -20,7 +20,8 @@ import time
 import sqlalchemy as sa
 
 from terp_seed.testing.plugin import run_alembic
-from terp_seed.validation import RULES, validate
+from terp_seed.validation.rules import RULES
+from terp_seed.validation.runner import validate
 
 TARGET_SECONDS = 5.0
 

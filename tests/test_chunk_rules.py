@@ -20,8 +20,9 @@ from terp_seed.sizes import parse_size
 from terp_seed.store.ledger import Scope
 from terp_seed.store.tables import ensure_bookkeeping
 from terp_seed.testing.plugin import schema_at_head
-from terp_seed.validation import RULES, ChunkFindings, check_seeded
-from terp_seed.validation.chunks import enforced_references
+from terp_seed.validation.chunks import ChunkFindings, enforced_references
+from terp_seed.validation.rules import RULES
+from terp_seed.validation.runner import check_seeded
 
 REFERRAL = next(r for r in RULES if r.name == "fk:clients.referred_by_client_id")
 

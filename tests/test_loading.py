@@ -429,7 +429,7 @@ def _spy_on_ledger(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
 
 def _checked_bulk_load(conn: sa.Connection, rows: list[tuple[str, dict[str, Any]]]) -> None:
     """Load ``rows`` as a seed step does, every chunk by LOAD DATA, with the chunk check."""
-    from terp_seed.validation import live_chunk_check
+    from terp_seed.validation.fit import live_chunk_check
 
     check = live_chunk_check(conn)
     Loader(conn.execute, conn=conn, run_id="r", revision=None, bulk_rows=1, check=check).load(
@@ -535,7 +535,7 @@ def _open_fds() -> set[str]:
 
 def _stream_loader(conn: sa.Connection, **kw: Any) -> Loader:
     """A loader that streams from the 100th row of the first table, in chunks of 1,000 rows."""
-    from terp_seed.validation import live_chunk_check
+    from terp_seed.validation.fit import live_chunk_check
 
     options: dict[str, Any] = dict(
         chunk_rows=1000, bulk_rows=100, stream_rows=100, check=live_chunk_check(conn)

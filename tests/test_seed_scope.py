@@ -18,8 +18,8 @@ from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
 from terp_seed.store.tables import ledger as ledger_table
 from terp_seed.testing.plugin import run_alembic, schema_at_head
-from terp_seed.validation import check_seeded
 from terp_seed.validation.queries import resolve
+from terp_seed.validation.runner import check_seeded
 
 SALES = Scope(revision="0006_sales")
 

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from terp_seed.schema import metadata
 from terp_seed.testing.plugin import run_alembic, run_cli, schema_at_head
-from terp_seed.validation import RULES, select_rules
+from terp_seed.validation.rules import RULES
+from terp_seed.validation.runner import select_rules
 
 
 def seed_small(url: str) -> None:

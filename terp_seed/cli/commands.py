@@ -19,7 +19,8 @@ from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.store import audit, ledger
 from terp_seed.store.ledger import Scope
 from terp_seed.store.tables import LEDGER_TABLE, SEED_VERSION_TABLE, ensure_bookkeeping
-from terp_seed.validation import ChunkFindings, check_seeded
+from terp_seed.validation.chunks import ChunkFindings
+from terp_seed.validation.runner import check_seeded
 
 
 def status(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from terp_seed.console import output
 from terp_seed.db.connection import connect, make_engine, redact
 from terp_seed.errors import TerpSeedError
-from terp_seed.validation import RuleResult, select_rules, validate
+from terp_seed.validation.runner import RuleResult, select_rules, validate
 
 
 def register(sub: Any) -> None:

@@ -67,7 +67,7 @@ def load_command(args: argparse.Namespace) -> int:
     from terp_seed.runtime.run import SeedRun, StepResult
     from terp_seed.runtime.session import run_locked
     from terp_seed.seeding.apply import reserve_keys
-    from terp_seed.validation import check_seeded
+    from terp_seed.validation.runner import check_seeded
 
     options = _options(args)
     table = _check_table(args.table, options.env)

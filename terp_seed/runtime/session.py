@@ -30,7 +30,7 @@ from terp_seed.runtime.retry import with_retries
 from terp_seed.runtime.run import SeedRun
 from terp_seed.store import audit
 from terp_seed.store.tables import ensure_bookkeeping, require_bookkeeping
-from terp_seed.validation import live_chunk_check
+from terp_seed.validation.fit import live_chunk_check
 
 T = TypeVar("T")
 

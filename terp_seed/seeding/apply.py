@@ -22,7 +22,8 @@ from terp_seed.seeding.rollback import execute_rollback, plan_rollback
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
 from terp_seed.store.tables import ledger as ledger_table
-from terp_seed.validation import ChunkFindings, check_seeded
+from terp_seed.validation.chunks import ChunkFindings
+from terp_seed.validation.runner import check_seeded
 
 log = logging.getLogger(__name__)
 
