@@ -7,11 +7,8 @@ string this module produces.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import re
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import ConfigError, ConnectError
 
 URL_ENV = "TERP_DATABASE_URL"
@@ -55,13 +53,6 @@ def redact_text(text: str) -> str:
     return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
-def is_mysql(url_or_conn: URL | Connection | Engine) -> bool:
-    """True for MySQL and MariaDB."""
-    if isinstance(url_or_conn, URL):
-        return url_or_conn.get_backend_name() in ("mysql", "mariadb")
-    return url_or_conn.dialect.name in ("mysql", "mariadb")
-
-
 def make_engine(url: URL) -> Engine:
     """An engine whose connections are really closed when released (no pooling).
 
@@ -69,51 +60,14 @@ def make_engine(url: URL) -> Engine:
     so terp-seed never pools.
     """
     kwargs: dict[str, Any] = {"poolclass": NullPool}
-    if is_mysql(url):
-        query = dict(url.query)
-        query.setdefault("charset", "utf8mb4")
-        url = url.set(query=query)
-        kwargs["connect_args"] = {"local_infile": True, "connect_timeout": 10}
-        wait = lock_wait_timeout()
-        if wait is not None:  # row locks (InnoDB) and table metadata locks alike
-            kwargs["connect_args"]["init_command"] = (
-                f"SET SESSION innodb_lock_wait_timeout = {wait}, lock_wait_timeout = {wait}"
-            )
+    dialect = dialect_of(url)
+    connect_args: dict[str, Any] = {}
+    url = dialect.configure_url(url, connect_args, lock_wait_timeout())
+    if connect_args:
+        kwargs["connect_args"] = connect_args
     engine = sa.create_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_on_connect)
-    elif engine.dialect.driver == "pymysql":
-        sa.event.listen(engine, "do_connect", _pymysql_connect)
+    dialect.configure_engine(engine)
     return engine
-
-
-@functools.cache
-def _pymysql_connection_class() -> type:
-    """PyMySQL's connection, with its unverified "TLS if the server offers it" context built
-    once per process instead of once per connection (imported only when MySQL is used).
-
-    Given no TLS option in the URL, PyMySQL (1.2 and later) prepares a context for each
-    connection in case the server offers TLS; it verifies neither certificate nor host name, so
-    loading the system's CA store into it, 20-30 ms every time, buys nothing. Options in the URL
-    (``?ssl_ca=...``, ``ssl_verify_cert``, ...) still get a context of their own.
-    """
-    from pymysql.connections import Connection as PyMySQLConnection
-
-    preferred: list[ssl.SSLContext] = []
-
-    class SharedContextConnection(PyMySQLConnection):  # type: ignore[misc]
-        def _create_ssl_ctx(self, sslp: Any) -> ssl.SSLContext:
-            if sslp:
-                return super()._create_ssl_ctx(sslp)  # type: ignore[no-any-return]
-            if not preferred:
-                preferred.append(super()._create_ssl_ctx(sslp))
-            return preferred[0]
-
-    return SharedContextConnection
-
-
-def _pymysql_connect(_dialect: Any, _record: Any, cargs: tuple[Any, ...], cparams: Any) -> Any:
-    return _pymysql_connection_class()(*cargs, **cparams)
 
 
 def lock_wait_timeout(environ: Mapping[str, str] | None = None) -> int | None:
@@ -132,18 +86,6 @@ def lock_wait_timeout(environ: Mapping[str, str] | None = None) -> int | None:
             f"{LOCK_WAIT_ENV}={raw!r} is not valid: use whole seconds from 1 to 86400"
         )
     return int(raw)
-
-
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.execute("PRAGMA foreign_keys = ON")
-    dbapi_conn.execute("PRAGMA busy_timeout = 30000")
-    dbapi_conn.create_function("terp_seed_md5", -1, _md5_of, deterministic=True)
-
-
-def _md5_of(*values: object) -> bytes:
-    """SQLite's stand-in for MySQL's checksum (:func:`terp_seed.store.ledger.checksum_expr`)."""
-    parts = ["\\N" if v is None else str(v) for v in values]
-    return hashlib.md5("\x1f".join(parts).encode()).digest()
 
 
 def connect(engine: Engine) -> Connection:

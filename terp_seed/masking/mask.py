@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import ConfigError, SeedDataError
 from terp_seed.masking import state
 from terp_seed.masking.catalogue import PiiColumn, by_table, catalogue
@@ -205,7 +206,7 @@ class _ChunkMasker:
         self.conn, self.plan, self.key, self.dry_run = conn, plan, key, dry_run
         self.columns = [plan.table.c[c.column] for c in plan.columns]
         self.names = [f"c{i}" for i in range(len(self.columns))]
-        self.mysql = conn.dialect.name in ("mysql", "mariadb")
+        self.staged = dialect_of(conn).stages_masked_chunks
         chunk_columns = [sa.Column("pk", sa.BigInteger, primary_key=True, autoincrement=False)]
         chunk_columns += [
             sa.Column(n, c.type) for n, c in zip(self.names, self.columns, strict=True)
@@ -217,7 +218,7 @@ class _ChunkMasker:
 
     def run(self, progress: state.TableProgress, size: int, on_chunk: ChunkFn | None) -> int:
         """Mask every row after ``progress.last_pk``; return how many rows were masked."""
-        use_chunk_table = self.mysql and not self.dry_run
+        use_chunk_table = self.staged and not self.dry_run
         if use_chunk_table:
             self._chunk_table("create")
         masked = 0
@@ -282,7 +283,7 @@ class _ChunkMasker:
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
         """Write a masked chunk back. Columns that refresh themselves on UPDATE (``ON UPDATE
         CURRENT_TIMESTAMP``) are set to themselves, so masking leaves ``updatedAt`` alone."""
-        if self.mysql:
+        if self.staged:
             self.conn.execute(self.chunk.delete())
             self.conn.exec_driver_sql(self._chunk_insert, rows)  # one multi-row INSERT
             self.conn.exec_driver_sql(self._chunk_update, (rows[0][0], rows[-1][0]))

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from terp_seed.db.connection import ER_LOCK_WAIT_TIMEOUT, db_error_code, is_mysql, lock_wait_timeout
+from terp_seed.db.connection import ER_LOCK_WAIT_TIMEOUT, db_error_code, lock_wait_timeout
+from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import TerpSeedError
 from terp_seed.runtime.lock import HeldLock
 from terp_seed.schema import metadata
@@ -80,7 +81,7 @@ def reserve(conn: sa.Connection, wanted: Mapping[str, int]) -> dict[str, KeyBloc
 
     :raises TerpSeedError: another transaction kept a table open past the lock wait timeout.
     """
-    if not wanted or not is_mysql(conn):
+    if not wanted or not dialect_of(conn).reserves_keys:
         return {}
     side = conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from terp_seed.db.connection import connect, database_name, is_mysql
+from terp_seed.db.connection import connect, database_name
+from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import ConnectError, LockTimeout, SeedStepFailed
 
 _MAX_NAME = 64
@@ -83,7 +84,7 @@ def lock_name(engine: Engine) -> str:
 @contextlib.contextmanager
 def seed_lock(engine: Engine, timeout: float) -> Iterator[HeldLock]:
     """Hold the seed lock for the block; raise :class:`LockTimeout` naming the holder."""
-    if is_mysql(engine):
+    if dialect_of(engine).server_lock:
         with _mysql_lock(engine, timeout) as held:
             yield held
     else:
@@ -93,7 +94,7 @@ def seed_lock(engine: Engine, timeout: float) -> Iterator[HeldLock]:
 
 def current_holder(engine: Engine) -> LockHolder | None:
     """Who holds the lock now, or ``None`` when it is free."""
-    if is_mysql(engine):
+    if dialect_of(engine).server_lock:
         with connect(engine) as conn:
             return _mysql_holder(conn, lock_name(engine))
     path = _lock_path(engine)

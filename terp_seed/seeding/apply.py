@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 import sqlalchemy as sa
 
 from terp_seed.console.progress import Progress
-from terp_seed.db.connection import is_mysql
+from terp_seed.db.dialects import dialect_of
 from terp_seed.factories.base import Gen, Row, with_timestamps
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.load.loader import Loader
@@ -106,7 +106,11 @@ def reserve_keys(
     back unused, and nobody else takes keys below the raised AUTO_INCREMENT. (Reserving again
     would wait for the competing transaction, which may still be open.)
     """
-    if run.connection is None or run.options.dry_run or not is_mysql(run.connection):
+    if (
+        run.connection is None
+        or run.options.dry_run
+        or not dialect_of(run.connection).reserves_keys
+    ):
         return {}  # a dry run reserves nothing: it writes nothing
     wanted = budget(rows)
     kept = run.key_blocks.get(revision, {})

@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from terp_seed.db.dialects import dialect_of
 from terp_seed.schema import metadata, relations
 from terp_seed.validation import queries as q
 from terp_seed.validation.rules import RULES, Rule
@@ -43,11 +44,7 @@ def _exists_to_in(conn: sa.Connection) -> bool:
     check slower than the last (0.4 s growing to 1.2 s per 20,000 order lines).
     """
     if "terp_seed_exists_to_in" not in conn.info:
-        on = False
-        if conn.dialect.name in ("mysql", "mariadb"):
-            switch = conn.exec_driver_sql("SELECT @@SESSION.optimizer_switch").scalar_one()
-            on = "exists_to_in=on" in str(switch)
-        conn.info["terp_seed_exists_to_in"] = on
+        conn.info["terp_seed_exists_to_in"] = dialect_of(conn).exists_to_in(conn)
     return bool(conn.info["terp_seed_exists_to_in"])
 
 
@@ -69,9 +66,7 @@ def enforced_references(conn: sa.Connection, table: str) -> set[str]:
     """Names of ``table``'s reference rules that the live database enforces for the rows this
     session inserts: a FOREIGN KEY on exactly that column and parent, with
     ``foreign_key_checks`` on. (MySQL/MariaDB; on SQLite every rule is run.)"""
-    if conn.dialect.name not in ("mysql", "mariadb"):
-        return set()
-    if not int(conn.exec_driver_sql("SELECT @@SESSION.foreign_key_checks").scalar_one()):
+    if not dialect_of(conn).enforces_foreign_keys(conn):
         return set()
     live = {
         (fk["constrained_columns"][0], fk["referred_table"], fk["referred_columns"][0])

@@ -35,6 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import SeedDataError
 from terp_seed.load.loader import ChunkCheckFn, Row
 from terp_seed.schema import metadata
@@ -172,10 +173,7 @@ def null_timestamps_stamped(conn: sa.Connection) -> bool:
     """Whether the server stores a NULL sent for a TIMESTAMP NOT NULL column as the current
     time without a warning (``explicit_defaults_for_timestamp`` off: MySQL 5.7, MariaDB
     before 10.10 by default)."""
-    if conn.dialect.name not in ("mysql", "mariadb"):
-        return False
-    value = conn.exec_driver_sql("SELECT @@SESSION.explicit_defaults_for_timestamp").scalar()
-    return str(value).upper() in ("0", "OFF")
+    return dialect_of(conn).null_timestamps_stamped(conn)
 
 
 def reflect_table(conn: sa.Connection, table: str, *, stamped_nulls: bool = False) -> TableFit:
