@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from faker import Faker
@@ -23,9 +23,6 @@ from terp_seed.factories.draw import Draw
 from terp_seed.factories.pools import Pools
 from terp_seed.schema import metadata
 from terp_seed.sizes import Size
-
-if TYPE_CHECKING:
-    from terp_seed.runtime.key_blocks import KeyBlock
 
 Row = dict[str, Any]
 # Dates are relative to a fixed day, so the same seed gives the same rows on any day.
@@ -67,12 +64,31 @@ def with_timestamps(table: str, row: Row) -> Row:
 _TIMESTAMP_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
+class ReservedKeys(Protocol):
+    """A block of primary keys reserved for one table: ``first`` up to (not including) ``end``.
+
+    The runtime's ``KeyBlock`` (:mod:`terp_seed.runtime.key_blocks`) is one; declared here so
+    factories need nothing from the runtime.
+    """
+
+    @property
+    def first(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+    @property
+    def size(self) -> int:
+        """How many keys the block holds (``end - first``), for the error when it runs out."""
+        ...
+
+
 class IdAllocator:
     """Hands out primary keys: from the block reserved for a table (see
     :mod:`terp_seed.runtime.key_blocks`), else after the table's current maximum (1 when empty)."""
 
     def __init__(
-        self, conn: sa.Connection | None, blocks: Mapping[str, KeyBlock] | None = None
+        self, conn: sa.Connection | None, blocks: Mapping[str, ReservedKeys] | None = None
     ) -> None:
         self._conn = conn
         self._blocks = dict(blocks or {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from terp_seed.factories import catalogue, inventory, parties, reference, sales
+from terp_seed.factories import catalogue, inventory, parties, payables, reference, sales
 from terp_seed.factories.base import Factory, FactorySpec
 
 
@@ -31,7 +31,7 @@ _SPECS = (
     _spec("users", parties.users),
     _spec("vendors", parties.vendors),
     _spec("clients", parties.clients, writes=("clients", "supplier_profiles")),
-    _spec("bankAccounts", sales.bank_accounts, customer=False),
+    _spec("bankAccounts", payables.bank_accounts, customer=False),
     _spec("calendar_events", inventory.calendar_events, needs=("users",)),
     _spec("brands", catalogue.brands, needs=("vendors",)),
     _spec(
@@ -47,7 +47,7 @@ _SPECS = (
         writes=("batches", "batchLocations"),
         needs=("products", "lots", "grades", "workflow_statuses", "locations", "calendar_events"),
     ),
-    _spec("bills", sales.bills, needs=("vendors", "users")),
+    _spec("bills", payables.bills, needs=("vendors", "users")),
     _spec(
         "orders",
         sales.orders,

@@ -1,5 +1,6 @@
-"""Sales: orders (quotes and sales) with line items, invoices and the payments against them,
-plus the bank accounts and supplier bills that payments may point at.
+"""Sales: orders (quotes and sales) with their line items; each sale's invoice and payments
+come from :mod:`terp_seed.factories.invoicing`, the batches sold from
+:mod:`terp_seed.factories.stock`.
 
 Business rules that hold by construction: an order's subtotal is the sum of its line totals
 and its ``items`` JSON mirrors its lines; an invoice's amounts add up and its status agrees
@@ -8,14 +9,12 @@ with its due date and payments; payments never exceed what they pay.
 
 from __future__ import annotations
 
-import json
-import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import timedelta
+from decimal import Decimal
 
-from terp_seed.factories.base import ANCHOR_DATE, Gen, Row
-from terp_seed.factories.cannabis_data import FLOWER, REFERENCE_FORMATS
+from terp_seed.factories.base import Gen, Row
+from terp_seed.factories.cannabis_data import FLOWER
 from terp_seed.factories.draw import (
     Draw,
     Weighted,
@@ -24,120 +23,25 @@ from terp_seed.factories.draw import (
     decimal_ten_thousandths,
     round_div,
 )
+from terp_seed.factories.invoicing import (
+    PaymentSelector,
+    SalesKeys,
+    invoice_with_payments,
+    sale_status,
+)
+from terp_seed.factories.stock import Stock
+from terp_seed.factories.trading_days import (
+    AGES,
+    DAYS,
+    MIDNIGHTS,
+    ONE_DAY,
+    THIRTY_DAYS,
+    TWO_DAYS,
+    WORKING_MINUTES,
+)
 from terp_seed.load.load_data import JsonText
 
-CENT = Decimal("0.01")
-START = date(2024, 1, 1)
-METHODS = (("CHECK", 40), ("ACH", 30), ("WIRE", 15), ("CASH", 10), ("CREDIT_CARD", 5))
 TERMS_DAYS = {"COD": 0, "NET_7": 7, "NET_15": 15, "NET_30": 30, "CONSIGNMENT": 30}
-
-
-def _money(value: Decimal | float) -> Decimal:
-    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def bank_accounts(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
-    """The distributor's own accounts (fictional numbers)."""
-    rng = gen.rng("bankAccounts")
-    names = ("Operating Account", "Payroll Account", "Tax Reserve", "Savings", "Card Clearing")
-    banks = ("Golden State Credit Union", "Pacific Coast Bank", "Redwood Community Bank")
-    for i in range(count):
-        kind = "SAVINGS" if "Savings" in names[i % len(names)] else "CHECKING"
-        yield (
-            "bankAccounts",
-            {
-                "id": gen.ids.next_id("bankAccounts"),
-                "accountName": names[i % len(names)]
-                + (f" {i // len(names) + 1}" if i >= len(names) else ""),
-                # 12 digits from 00: never shaped like a phone number a leak scan would flag
-                "accountNumber": f"00{rng.randint(10**9, 10**10 - 1)}",
-                "bankName": rng.choice(banks),
-                "accountType": kind,
-                "currency": "USD",
-                "currentBalance": _money(rng.uniform(20_000, 900_000)),
-                "isActive": True,
-            },
-        )
-
-
-def bills(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
-    """Supplier bills (accounts payable), not yet paid."""
-    draw = gen.draw("bills")
-    pick = draw.pick
-    vendors = gen.parents.column("vendors", "id")
-    users = gen.parents.column("users", "id")
-    if not (vendors and users):
-        return
-    next_number = gen.codes("bills", "billNumber", "BILL-", 6)
-    for _ in range(count):
-        day = pick(_DAYS)
-        subtotal = decimal_cents(draw.cents(2_000, 60_000))
-        due = day + _DAYS_30
-        yield (
-            "bills",
-            {
-                "id": gen.ids.next_id("bills"),
-                "billNumber": next_number(),
-                "vendorId": pick(vendors),
-                "billDate": day,
-                "dueDate": due,
-                "subtotal": subtotal,
-                "taxAmount": _ZERO,
-                "discountAmount": _ZERO,
-                "totalAmount": subtotal,
-                "amountPaid": _ZERO,
-                "amountDue": subtotal,
-                "status": "OVERDUE" if due < ANCHOR_DATE else pick(("PENDING", "APPROVED")),
-                "createdBy": pick(users),
-            },
-        )
-
-
-STOCK_CAP = 50_000
-"""Batches orders sell from, at most: beyond, a uniform sample of them (memory stays flat)."""
-
-
-class _Stock:
-    """The batches orders sell from, with TERP's Pareto popularity (top 20% weighted 12x).
-
-    A pick is O(1): first the popular or the other group (by their total weight), then a
-    batch within it, uniformly, which is the same distribution as a 12:1 weighted choice.
-    """
-
-    def __init__(self, gen: Gen, draw: Draw) -> None:
-        sampled = gen.parents.sample(
-            "batches", ["id", "productId", "unitCogs", "batchStatus"], STOCK_CAP, draw.rng
-        )
-        products = {
-            pid: (name, cat)
-            for pid, name, cat in gen.parents.by_key(
-                "products", ["id", "nameCanonical", "category"], [r[1] for r in sampled]
-            )
-        }
-        rows = [r for r in sampled if r[1] in products]
-        live = [r for r in rows if r[3] in ("LIVE", "SOLD_OUT", "CLOSED")] or rows
-        batches = [_stock_item(bid, pid, cogs, *products[pid]) for bid, pid, cogs, _ in live]
-        self.size = len(batches)
-        top = max(1, len(batches) // 5)
-        order = draw.rng.sample(range(len(batches)), len(batches))
-        self.popular = [batches[i] for i in order[:top]]
-        self.others = [batches[i] for i in order[top:]]
-        weight = 12.0 * len(self.popular)
-        self.p_popular = weight / (weight + len(self.others)) if batches else 1.0
-
-    def pick(self, draw: Draw) -> _Item:
-        group = self.popular if not self.others or draw.random() < self.p_popular else self.others
-        return draw.pick(group)
-
-
-# (batch id, product id, unit cogs in ten-thousandths, unit cogs as stored, its text, name,
-# name as a JSON string, category)
-_Item = tuple[int, int, int, Decimal, str, str, str, str]
-
-
-def _stock_item(bid: int, pid: int, cogs: object, name: str, category: str) -> _Item:
-    value = Decimal(str(cogs or 0))
-    return (bid, pid, int(value * 10_000), value, str(value), name, json.dumps(name), category)
 
 
 def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -150,7 +54,7 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         if buyer
     ]
     users = gen.parents.column("users", "id")
-    stock = _Stock(gen, draw)
+    stock = Stock(gen, draw)
     if not (buyers and users and stock.size):
         return
     whales = [b for b in buyers if str(b[1]).startswith("WHL")] or buyers
@@ -163,12 +67,12 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     sales = count - len(quotes)
     standalone = max(0, n_invoices - sales)
     invoiced = min(sales, n_invoices)
-    payer = _Selector(n_payments, invoiced + standalone, draw.rng)
-    make = _Makers(gen)
+    payer = PaymentSelector(n_payments, invoiced + standalone, draw.rng)
+    keys = SalesKeys(gen)
     sale_no = 0
     for i in range(count):
         client_id = (pick(whales) if rnd() < 0.7 else pick(buyers))[0]
-        day_no = int(rnd() * len(_DAYS))
+        day_no = int(rnd() * len(DAYS))
         creator = pick(users)
         order_id = gen.ids.next_id("orders")
         lines, items, subtotal, cogs_total = _lines(
@@ -176,18 +80,18 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         )
         is_quote = i in quotes
         row = _order_row(
-            make, draw, order_id, client_id, day_no, creator, items, subtotal, cogs_total, is_quote
+            keys, draw, order_id, client_id, day_no, creator, items, subtotal, cogs_total, is_quote
         )
         invoice: Row | None = None
         payments: list[Row] = []
         if not is_quote:
             sale_no += 1
             if sale_no <= invoiced:
-                invoice, payments = _invoice(
-                    make, draw, client_id, creator, _DAYS[day_no], subtotal, order_id, payer.take()
+                invoice, payments = invoice_with_payments(
+                    keys, draw, client_id, creator, DAYS[day_no], subtotal, order_id, payer.take()
                 )
                 row["invoice_id"] = invoice["id"]
-                row["saleStatus"] = _sale_status(invoice["status"])
+                row["saleStatus"] = sale_status(invoice["status"])
         yield "orders", row
         for line in lines:
             yield "order_line_items", line
@@ -197,12 +101,12 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                 yield "payments", p
     for _ in range(standalone):
         client_id = pick(buyers)[0]
-        invoice, payments = _invoice(
-            make,
+        invoice, payments = invoice_with_payments(
+            keys,
             draw,
             client_id,
             pick(users),
-            pick(_DAYS),
+            pick(DAYS),
             draw.cents(500, 50_000),
             None,
             payer.take(),
@@ -212,40 +116,8 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
             yield "payments", p
 
 
-class _Makers:
-    """Keys and codes for the sales tables, fetched once per factory call."""
-
-    def __init__(self, gen: Gen) -> None:
-        self.next_id = gen.ids.next_id
-        self.order_number = gen.codes("orders", "order_number", "ORD-", 6)
-        self.invoice_number = gen.codes("invoices", "invoiceNumber", "INV-", 6)
-        self.payment_number = gen.codes("payments", "paymentNumber", "PAY-", 6)
-        self.method = Weighted.of(METHODS)
-
-
-class _Selector:
-    """Chooses exactly ``k`` of ``n`` items in one pass (Knuth's selection sampling)."""
-
-    def __init__(self, k: int, n: int, rng: random.Random) -> None:
-        self.k, self.n, self.rng = min(k, n), n, rng
-        self.extra = max(0, k - n)  # more payments than invoices: some get a second payment
-
-    def take(self) -> int:
-        if self.n <= 0:
-            return 0
-        chosen = self.rng.random() * self.n < self.k
-        self.n -= 1
-        if not chosen:
-            return 0
-        self.k -= 1
-        if self.extra:
-            self.extra -= 1
-            return 2
-        return 1
-
-
 def _lines(
-    gen: Gen, draw: Draw, stock: _Stock, order_id: int, whale: bool
+    gen: Gen, draw: Draw, stock: Stock, order_id: int, whale: bool
 ) -> tuple[list[Row], JsonText, int, int]:
     """An order's lines; returns them, its items JSON, its subtotal (cents) and its cost of
     goods (millionths of a dollar), all exact integers."""
@@ -303,7 +175,7 @@ def _lines(
 
 
 def _order_row(
-    make: _Makers,
+    keys: SalesKeys,
     draw: Draw,
     order_id: int,
     client_id: int,
@@ -316,19 +188,19 @@ def _order_row(
 ) -> Row:
     """An order from its lines' totals: subtotal in cents, cost of goods in millionths."""
     rnd, pick = draw.random, draw.pick
-    day = _DAYS[day_no]
+    day = DAYS[day_no]
     if is_quote:
         terms = None
     else:
         terms = "CONSIGNMENT" if rnd() < 0.5 else pick(("NET_7", "NET_15", "NET_30", "COD"))
-    age = _AGES[day_no]
-    created = _MIDNIGHTS[day_no] + pick(_WORKING_MINUTES)
+    age = AGES[day_no]
+    created = MIDNIGHTS[day_no] + pick(WORKING_MINUTES)
     shipped = not is_quote and age > 3
     margin = subtotal * 10_000 - cogs_total  # millionths
     subtotal_value = decimal_cents(subtotal)
     return {
         "id": order_id,
-        "order_number": make.order_number(),
+        "order_number": keys.order_number(),
         "orderType": "QUOTE" if is_quote else "SALE",
         "is_draft": is_quote,
         "client_id": client_id,
@@ -342,7 +214,7 @@ def _order_row(
         "avg_margin_percent": decimal_cents(round_div(margin * 100, subtotal * 100))
         if subtotal
         else _ZERO,
-        "valid_until": day + _DAYS_30 if is_quote else None,
+        "valid_until": day + THIRTY_DAYS if is_quote else None,
         "quoteStatus": pick(("UNSENT", "SENT", "VIEWED")) if is_quote else None,
         "paymentTerms": terms,
         "due_date": None if is_quote else day + _TERMS_DELTA[str(terms)],
@@ -351,9 +223,9 @@ def _order_row(
         "fulfillmentStatus": "DRAFT"
         if is_quote
         else ("DELIVERED" if age > 10 else "SHIPPED" if shipped else "READY_FOR_PACKING"),
-        "packed_at": created + _DAYS_1 if shipped else None,
+        "packed_at": created + ONE_DAY if shipped else None,
         "packed_by": creator if shipped else None,
-        "shipped_at": created + _DAYS_2 if shipped else None,
+        "shipped_at": created + TWO_DAYS if shipped else None,
         "shipped_by": creator if shipped else None,
         "pickPackStatus": "READY" if shipped else "PENDING",
         "confirmed_at": None if is_quote else created,
@@ -363,104 +235,7 @@ def _order_row(
     }
 
 
-def _invoice(
-    make: _Makers,
-    draw: Draw,
-    client_id: int,
-    creator: int,
-    day: date,
-    total: int,
-    order_id: int | None,
-    n_payments: int,
-) -> tuple[Row, list[Row]]:
-    """An invoice of ``total`` cents and its payments; amounts and status agree."""
-    rnd = draw.random
-    due = day + _DAYS_30
-    invoice_id = make.next_id("invoices")
-    payments: list[Row] = []
-    paid = 0
-    for k in range(n_payments):
-        full = k == n_payments - 1 and rnd() >= 0.3
-        amount = total - paid if full else int((total - paid) * (0.3 + 0.6 * rnd()) + 0.5)
-        pay_day = min(day + timedelta(days=draw.between(1, 45)), ANCHOR_DATE)
-        if amount <= 0:
-            break
-        paid += amount
-        method = make.method(draw)
-        payments.append(
-            {
-                "id": make.next_id("payments"),
-                "paymentNumber": make.payment_number(),
-                "paymentType": "RECEIVED",
-                "paymentDate": pay_day,
-                "amount": decimal_cents(amount),
-                "paymentMethod": method,
-                "referenceNumber": reference_number(draw, method),
-                "bankAccountId": None,
-                "customerId": client_id,
-                "vendorId": None,
-                "invoiceId": invoice_id,
-                "billId": None,
-                "notes": "Partial payment" if amount < total and rnd() < 0.3 else None,
-                "isReconciled": rnd() < 0.7,
-                "createdBy": creator,
-            }
-        )
-    if paid >= total and total > 0:
-        status = "PAID"
-    elif paid > 0:
-        status = "PARTIAL"
-    elif due < ANCHOR_DATE:
-        status = "OVERDUE"
-    else:
-        status = draw.pick(("SENT", "SENT", "VIEWED"))
-    total_value = decimal_cents(total)
-    invoice = {
-        "id": invoice_id,
-        "invoiceNumber": make.invoice_number(),
-        "customerId": client_id,
-        "invoiceDate": day,
-        "dueDate": due,
-        "subtotal": total_value,
-        "taxAmount": _ZERO,
-        "discountAmount": _ZERO,
-        "totalAmount": total_value,
-        "amountPaid": decimal_cents(paid),
-        "amountDue": decimal_cents(total - paid),
-        "status": status,
-        "paymentTerms": "NET_30",
-        "notes": None,
-        "referenceType": "ORDER" if order_id else "MANUAL",
-        "referenceId": order_id,
-        "createdBy": creator,
-    }
-    return invoice, payments
-
-
-def reference_number(draw: Draw, method: str) -> str | None:
-    """payments.referenceNumber in path B's shapes (see ``CannabisProvider.reference_number``).
-
-    :example: 'ACH-7KQ2M9XZ4B'
-    """
-    shape = REFERENCE_FORMATS.get(method)
-    if shape is None:
-        return None
-    lead, length, alphabet = shape
-    return lead + "".join(draw.rng.choices(alphabet, k=length))
-
-
-def _sale_status(invoice_status: str) -> str:
-    return {"PAID": "PAID", "PARTIAL": "PARTIAL", "OVERDUE": "OVERDUE"}.get(
-        invoice_status, "PENDING"
-    )
-
-
 _ZERO = Decimal("0.00")
-_DAYS = tuple(START + timedelta(days=d) for d in range((ANCHOR_DATE - START).days + 1))
-_AGES = tuple((ANCHOR_DATE - d).days for d in _DAYS)
-_MIDNIGHTS = tuple(datetime.combine(d, datetime.min.time()) for d in _DAYS)
-_WORKING_MINUTES = tuple(timedelta(hours=h, minutes=m) for h in range(8, 19) for m in range(60))
-_DAYS_1, _DAYS_2, _DAYS_30 = timedelta(days=1), timedelta(days=2), timedelta(days=30)
 _TERMS_DELTA = {k: timedelta(days=v) for k, v in TERMS_DAYS.items()}
 _PERCENTS = tuple((Decimal(cents_text(m)), cents_text(m)) for m in range(1500, 3501))
 # Quantity buckets (low, high) with TERP's weights: flower in lb, other goods in units.
