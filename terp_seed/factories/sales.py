@@ -24,7 +24,7 @@ from terp_seed.factories.draw import (
     decimal_ten_thousandths,
     round_div,
 )
-from terp_seed.load.load_data import JsonText
+from terp_seed.load.encoder import JsonText
 
 CENT = Decimal("0.01")
 START = date(2024, 1, 1)

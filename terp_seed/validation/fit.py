@@ -36,8 +36,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from terp_seed.errors import SeedDataError
-from terp_seed.load.loader import ChunkCheckFn, Row
 from terp_seed.schema import metadata
+from terp_seed.validation.types import ChunkCheckFn, Row
 
 FitFn = Callable[[Any], bool]
 AllFitFn = Callable[[list[Any], set[type]], bool]
