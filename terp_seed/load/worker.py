@@ -38,7 +38,9 @@ class Worker:
     """Runs ``write`` over submitted chunks (on a thread on MySQL) and hands what was written
     to ``done``. ``piped``: the last streamed chunk (its pipe may be open)."""
 
-    def __init__(self, write: Callable[[list[Chunk]], Written], done: Callable[[Written], None]):
+    def __init__(
+        self, write: Callable[[list[Chunk]], Written], done: Callable[[Written], None]
+    ) -> None:
         self._write = write
         self._done = done
         self._streams: StreamEnds | None = None
