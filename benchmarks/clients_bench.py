@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 
 from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
 from terp_seed.factories.parties import clients
-from terp_seed.load.load_data import TableEncoder
+from terp_seed.load.encoder import TableEncoder
 from terp_seed.load.loader import Loader
 from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.schema import metadata

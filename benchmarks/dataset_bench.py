@@ -159,9 +159,9 @@ def _child(variant: str, argv: list[str]) -> None:
         steps.check_seeded = lambda conn, scope, chunks=None: []  # type: ignore[assignment]
         steps.ChunkFindings = lambda: None  # type: ignore[assignment,misc,return-value]
     if variant.endswith("no-ledger"):
-        import terp_seed.load.loader as loading
+        import terp_seed.store.ledger as ledger
 
-        loading.ledger.record_range = (  # type: ignore[assignment]
+        ledger.record_range = (  # type: ignore[assignment]
             lambda conn, run_id, revision, table, first, last, checksums=None: last - first + 1
         )
     main(argv)

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = db.arguments(__doc__, rows=100_000).parse_args(argv)
     from terp_seed.db.connection import make_engine, resolve_url
     from terp_seed.load.checksums import constant_defaults, digests, layout
-    from terp_seed.load.load_data import TableEncoder
+    from terp_seed.load.encoder import TableEncoder
     from terp_seed.schema import metadata
     from terp_seed.validation.fit import reflect_table
 

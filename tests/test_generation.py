@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
+from terp_seed.factories.base import Gen, IdAllocator, JsonText, Parents, with_timestamps
 from terp_seed.factories.draw import Draw, Weighted, cents_text, round_div
 from terp_seed.factories.parties import clients
 from terp_seed.factories.registry import FACTORIES
-from terp_seed.load.load_data import JsonText
 from terp_seed.sizes import parse_size
 
 ORDER = (

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from terp_seed.errors import SeedDataError, TerpSeedError
 from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
 from terp_seed.factories.parties import clients
-from terp_seed.load.load_data import decimal_text
+from terp_seed.load.encoder import decimal_text
 from terp_seed.load.loader import Loader
 from terp_seed.schema import metadata
 from terp_seed.seeding.rollback import plan_rollback
@@ -200,7 +200,7 @@ def test_a_value_stored_in_another_form_hands_checksums_to_the_server(
     with engine_for(mysql_url).connect() as conn:
         ensure_bookkeeping(conn)
         loader = Loader(conn.execute, conn=conn, run_id="t", revision=None, chunk_rows=2000)
-        with caplog.at_level(logging.WARNING, logger="terp_seed.load.loader"), conn.begin():
+        with caplog.at_level(logging.WARNING, logger="terp_seed.load.writer"), conn.begin():
             loader.load(iter(rows))
         assert loader.server_checksums == {"clients"}
         assert "businessType of row" in caplog.text and "'retail'" in caplog.text, caplog.text
@@ -235,7 +235,7 @@ def test_the_encoder_remembers_decimal_texts_without_mixing_equal_values() -> No
     """Values that compare equal share a remembered text: it must be the text of each."""
     from decimal import Decimal
 
-    from terp_seed.load.load_data import TableEncoder, format_value
+    from terp_seed.load.encoder import TableEncoder, format_value
 
     table = sa.Table(
         "money", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("amount", sa.Numeric(12, 2))
@@ -266,7 +266,7 @@ def test_the_encoder_does_not_remember_aware_datetimes() -> None:
     """The same instant at two offsets compares equal: each must still be sent as it reads."""
     import datetime as dt
 
-    from terp_seed.load.load_data import TableEncoder
+    from terp_seed.load.encoder import TableEncoder
 
     table = sa.Table(
         "times", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("at", sa.DateTime)
@@ -285,7 +285,7 @@ def test_the_encoder_forgets_columns_whose_values_do_not_repeat() -> None:
     import datetime as dt
     from decimal import Decimal
 
-    from terp_seed.load.load_data import TableEncoder, format_value
+    from terp_seed.load.encoder import TableEncoder, format_value
 
     table = sa.Table(
         "money",

@@ -16,10 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from terp_seed.errors import SeedDataError
-from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
+from terp_seed.factories.base import Gen, IdAllocator, JsonText, Parents, with_timestamps
 from terp_seed.factories.parties import clients
 from terp_seed.load import load_data as ld
-from terp_seed.load.load_data import JsonText, TableEncoder, escape, load_data
+from terp_seed.load.encoder import TableEncoder, escape, plain_json
+from terp_seed.load.load_data import load_data
 from terp_seed.load.loader import Loader
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
@@ -156,7 +157,7 @@ def test_json_text_is_stored_as_the_document_it_holds(mysql_conn) -> None:
         dbapi = mysql_conn.connection.dbapi_connection
         load_data(dbapi, ROUND_TRIP, ["id", "doc"], encoder.encode([{"id": 1, "doc": doc}]), [1])
     assert _read_back(mysql_conn)[0]["doc"] == json.loads(doc)
-    assert ld.plain_json(ROUND_TRIP, [{"id": 1, "doc": doc}]) == [{"id": 1, "doc": json.loads(doc)}]
+    assert plain_json(ROUND_TRIP, [{"id": 1, "doc": doc}]) == [{"id": 1, "doc": json.loads(doc)}]
 
 
 @pytest.mark.parametrize(
@@ -392,7 +393,7 @@ def _spy_on_load_data(
 ) -> list[str]:
     """The tables the loader sends by LOAD DATA from now on, in order (the load still runs);
     the tables of streamed chunks are also added to ``streams``."""
-    from terp_seed.load import loader as loading
+    from terp_seed.load import writer as loading
 
     loads: list[str] = []
     real_load, real_file = loading.load_data, loading.load_file

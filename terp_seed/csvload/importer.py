@@ -38,9 +38,10 @@ from terp_seed.console import output
 from terp_seed.csvload.lookups import existing
 from terp_seed.csvload.values import READ_CHECKED, Convert, reader
 from terp_seed.errors import ConfigError, PolicyError, SeedDataError
-from terp_seed.load.loader import Loader, Row
+from terp_seed.load.loader import Loader
 from terp_seed.schema import TERP_TABLES, metadata, relations
 from terp_seed.store.ledger import Scope
+from terp_seed.validation.types import Row
 
 if TYPE_CHECKING:
     from terp_seed.runtime.key_blocks import KeyBlock

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.load.load_data import JsonText
+from terp_seed.factories.base import JsonText
 
 Convert = Callable[[str], Any]
 

@@ -25,6 +25,19 @@ from terp_seed.schema import metadata
 from terp_seed.sizes import Size
 
 Row = dict[str, Any]
+
+
+class JsonText(str):
+    """A JSON document a factory has already serialised (an f-string beats ``json.dumps``).
+
+    ``LOAD DATA`` sends it as it is; for a multi-row INSERT the loader parses it back first
+    (``terp_seed.load.encoder.plain_json``), so SQLAlchemy's JSON type stores the same
+    document either way.
+    """
+
+    __slots__ = ()
+
+
 # Dates are relative to a fixed day, so the same seed gives the same rows on any day.
 ANCHOR_DATE = date(2025, 10, 31)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
-from terp_seed.factories.base import Gen, Row
+from terp_seed.factories.base import Gen, JsonText, Row
 from terp_seed.factories.cannabis_data import FLOWER
 from terp_seed.factories.draw import (
     Draw,
@@ -39,7 +39,6 @@ from terp_seed.factories.trading_days import (
     TWO_DAYS,
     WORKING_MINUTES,
 )
-from terp_seed.load.load_data import JsonText
 
 TERMS_DAYS = {"COD": 0, "NET_7": 7, "NET_15": 15, "NET_30": 30, "CONSIGNMENT": 30}
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.load.load_data import NULL
+from terp_seed.load.encoder import NULL
 from terp_seed.store.ledger import DIGEST, checksum_columns, checksum_expr
 
 SAMPLE = 8  # keys of each chunk whose checksum the server confirms

@@ -8,10 +8,15 @@ with the JSON values serialised here exactly as the JSON type would store them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+
+from terp_seed.load.encoder import plain_json
+from terp_seed.schema import metadata
+from terp_seed.store import ledger
+from terp_seed.validation.types import Row
 
 
 def offline_insert(table: sa.Table, rows: Sequence[dict[str, Any]]) -> sa.Insert:
@@ -27,3 +32,18 @@ def offline_insert(table: sa.Table, rows: Sequence[dict[str, Any]]) -> sa.Insert
             for r in rows
         ]
     return lite.insert().values(list(rows))
+
+
+def render_chunk(
+    execute: Callable[[sa.Executable], Any],
+    table: str,
+    rows: list[Row],
+    *,
+    run_id: str,
+    revision: str | None,
+) -> None:
+    """Hand ``execute`` (which renders offline) the INSERT of ``rows`` and their ledger rows."""
+    t = metadata.tables[table]
+    plain = plain_json(t, rows)
+    execute(offline_insert(t, plain))
+    execute(ledger.offline_entries(run_id, revision, table, (r["id"] for r in plain)))

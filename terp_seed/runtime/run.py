@@ -19,10 +19,10 @@ from terp_seed.console import output
 from terp_seed.db.connection import database_name
 from terp_seed.errors import ConfirmationRequired
 from terp_seed.factories.base import Gen, IdAllocator, Parents
-from terp_seed.load.loader import ChunkCheckFn
 from terp_seed.runtime.key_blocks import KeyBlock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.policy import needs_confirmation
+from terp_seed.validation.types import ChunkCheckFn
 
 
 def new_run_id() -> str:

@@ -296,3 +296,39 @@ def forget(conn: sa.Connection, scope: Scope, tables: Iterable[str] | None = Non
     if tables is not None:
         where = sa.and_(where, ledger.c.table_name.in_(list(tables)))
     return conn.execute(ledger.delete().where(where)).rowcount
+
+
+def recompute_checksums(
+    conn: sa.Connection, run_id: str, t: sa.Table, first: int, last: int
+) -> None:
+    """Have the server compute again the checksums of ``run_id``'s ledger rows of ``t`` whose
+    ranges start within ``first..last`` (replacing checksums the loader took from its text)."""
+    entries = ledger.c
+    rows = conn.execute(
+        sa.select(entries.id, entries.first_pk, entries.last_pk).where(
+            entries.run_id == run_id,
+            entries.table_name == t.name,
+            entries.first_pk.between(first, last),
+        )
+    ).all()
+    for entry, start, end in rows:
+        _found, sums = range_checksums(conn, t, int(start), int(end))
+        conn.execute(ledger.update().where(entries.id == entry).values(checksums=sums))
+
+
+def offline_entries(run_id: str, revision: str | None, table: str, ids: Iterable[int]) -> sa.Insert:
+    """The INSERT of the ledger rows for rows ``ids`` of ``table``, without checksums, for
+    rendering as SQL text (``--sql``): one ledger row per run of consecutive keys."""
+    return ledger.insert().values(
+        [
+            {
+                "run_id": run_id,
+                "revision": revision,
+                "table_name": table,
+                "first_pk": first,
+                "last_pk": last,
+                "checksums": None,
+            }
+            for first, last in spans_of(ids)
+        ]
+    )

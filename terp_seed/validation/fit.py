@@ -37,8 +37,8 @@ import sqlalchemy as sa
 
 from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import SeedDataError
-from terp_seed.load.loader import ChunkCheckFn, Row
 from terp_seed.schema import metadata
+from terp_seed.validation.types import ChunkCheckFn, Row
 
 FitFn = Callable[[Any], bool]
 AllFitFn = Callable[[list[Any], set[type]], bool]
