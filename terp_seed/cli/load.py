@@ -13,7 +13,7 @@ from terp_seed.cli.common import (
     run_options,
 )
 from terp_seed.console import output
-from terp_seed.csvload.load import load_csv
+from terp_seed.csvload.load import check_load, load_csv
 
 
 def register(sub: Subparsers) -> None:
@@ -29,6 +29,7 @@ def load(args: argparse.Namespace) -> int:
     """Validate the file against the live schema, then load it; print the run id."""
     options = run_options(args)
     path = Path(args.csv)
+    check_load(args.table, options.env, path)  # refused before the config is read
     run, count = load_csv(options, database_url(args), alembic_config(args), args.table, path)
     verb = "would load" if options.dry_run else "loaded"
     output.say(f"run {run.run_id}: {verb} {args.table} {count:,} from {path}")

@@ -20,8 +20,8 @@ from terp_seed.cli.common import (
 from terp_seed.console import output
 from terp_seed.masking.catalogue import catalogue, render_json, render_markdown, render_text
 from terp_seed.masking.mask import DEFAULT_CHUNK_SIZE
-from terp_seed.masking.run import mask_copy, scan_for_leaks
-from terp_seed.masking.scan import ScanReport
+from terp_seed.masking.run import mask_copy, prepare_mask, scan_for_leaks
+from terp_seed.masking.scan import ScanReport, load_originals
 
 
 def register(sub: Subparsers) -> None:
@@ -78,14 +78,8 @@ def pii(args: argparse.Namespace) -> int:
 def mask(args: argparse.Namespace) -> int:
     """Mask every catalogued column in place, under the lock, confirmed, resumable."""
     options = run_options(args)
-    done = mask_copy(
-        options,
-        database_url(args),
-        alembic_config(args),
-        args.table,
-        args.chunk_size,
-        restart=args.restart,
-    )
+    job = prepare_mask(options, args.table, args.chunk_size)  # before the config is read
+    done = mask_copy(options, database_url(args), alembic_config(args), job, restart=args.restart)
     verb = "would mask" if options.dry_run else "masked"
     rows = ", ".join(f"{t} {n:,}" for t, n in done.report.rows.items() if n)
     output.say(f"run {done.run.run_id}: {verb} rows: {rows or 'nothing (all done)'}")
@@ -98,7 +92,8 @@ def mask(args: argparse.Namespace) -> int:
 
 def pii_scan(args: argparse.Namespace) -> int:
     """Scan the database for personal data; exit non-zero with a report when any is found."""
-    scan_for_leaks(database_url(args), args.originals, lambda report: _print_scan(args, report))
+    originals = load_originals(args.originals) if args.originals else None
+    scan_for_leaks(database_url(args), originals, lambda report: _print_scan(args, report))
     return 0
 
 

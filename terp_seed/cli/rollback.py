@@ -6,7 +6,8 @@ import argparse
 
 from terp_seed.cli.common import Subparsers, add_common, database_url, run_options
 from terp_seed.console import output
-from terp_seed.seeding.undo import restore_file, rollback_seeded
+from terp_seed.seeding.backup import check_backup
+from terp_seed.seeding.undo import check_rollback_table, restore_file, rollback_seeded
 
 
 def register(sub: Subparsers) -> None:
@@ -33,6 +34,7 @@ def register(sub: Subparsers) -> None:
 def rollback(args: argparse.Namespace) -> int:
     """Remove seeded rows of a run, a revision or a table (with their seeded dependants)."""
     options = run_options(args)
+    check_rollback_table(args.table)  # refused before the config is read
     run, removed = rollback_seeded(
         options, database_url(args), run_id=args.run, revision=args.revision, table=args.table
     )
@@ -47,7 +49,8 @@ def rollback(args: argparse.Namespace) -> int:
 def restore(args: argparse.Namespace) -> int:
     """Load a backup file's rows back with their keys, and record their provenance."""
     options = run_options(args)
-    _run, result = restore_file(options, database_url(args), args.file)
+    header = check_backup(args.file)  # a damaged file is refused before the config is read
+    _run, result = restore_file(options, database_url(args), args.file, header)
     output.say(
         f"restored {', '.join(f'{t} {n:,}' for t, n in result.rows.items())} from {args.file}"
     )

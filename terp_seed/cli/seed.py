@@ -12,7 +12,7 @@ from terp_seed.cli.common import (
     run_options,
 )
 from terp_seed.console import output
-from terp_seed.seeding.adhoc import seed_tables
+from terp_seed.seeding.adhoc import check_adhoc, seed_tables
 
 
 def register(sub: Subparsers) -> None:
@@ -28,6 +28,7 @@ def register(sub: Subparsers) -> None:
 def seed(args: argparse.Namespace) -> int:
     """Seed the chosen tables, plus the parents they need when those are empty."""
     options = run_options(args)
+    check_adhoc(options, args.table)  # a bad table is refused before the config is read
     count = int(args.size) if args.size and args.size.isdigit() else None
     run, result = seed_tables(
         options, database_url(args), alembic_config(args), args.table, count=count

@@ -28,10 +28,8 @@ def load_csv(
     """Validate the file against the live schema, then load it. Returns the run and the rows
     loaded (or that would be, in a dry run).
 
-    An unknown table, a customer-like table in production (:class:`PolicyError`) and a
-    missing or unreadable file are refused before the lock is taken."""
-    table = check_table(table, options.env)
-    header = read_header(path)
+    Refused before the lock is taken: see :func:`check_load`."""
+    header = check_load(table, options.env, path)
 
     def body(run: SeedRun) -> StepResult:
         assert run.connection is not None
@@ -53,6 +51,13 @@ def load_csv(
 
     run, result = run_locked(options, url, cfg, body, tables=[table])
     return run, result.rows.get(table, 0)
+
+
+def check_load(table: str, env: str, path: Path) -> list[str]:
+    """The file's header, when ``table`` may be loaded in ``env`` (:func:`check_table`) and the
+    file can be read (:func:`read_header`); nothing is locked or read from the database."""
+    check_table(table, env)
+    return read_header(path)
 
 
 def check_table(table: str, env: str) -> str:

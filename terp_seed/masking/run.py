@@ -23,13 +23,22 @@ from terp_seed.masking.mask import (
     plan_tables,
     remaining_rows,
 )
-from terp_seed.masking.scan import ScanReport, load_originals, scan_database
+from terp_seed.masking.scan import Originals, ScanReport, scan_database
 from terp_seed.masking.secret import MaskKey, load_key
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import locked_session
 
 OnReport: TypeAlias = Callable[[ScanReport], None]
+
+
+@dataclass(frozen=True)
+class MaskJob:
+    """A checked ``mask`` request: the key, what to mask in which tables, rows per chunk."""
+
+    key: MaskKey
+    plans: list[TablePlan]
+    size: int
 
 
 @dataclass(frozen=True)
@@ -51,20 +60,10 @@ def chunk_size(text: str) -> int:
     return size
 
 
-def mask_copy(
-    options: RunOptions,
-    url: URL,
-    cfg: Config | None,
-    tables: list[str],
-    chunk: str,
-    *,
-    restart: bool,
-) -> MaskOutcome:
-    """Mask every catalogued column of ``tables`` (all catalogued tables when empty) in place,
-    ``chunk`` rows (text, as given) per transaction, under the lock and confirmed.
-
-    Refused in production (:class:`PolicyError`); the key, tables and chunk size are checked
-    before the lock is taken."""
+def prepare_mask(options: RunOptions, tables: list[str], chunk: str) -> MaskJob:
+    """Check a ``mask`` request before anything is locked: refused in production
+    (:class:`PolicyError`); the key, the ``tables`` (all catalogued tables when empty) and
+    ``chunk`` (rows per transaction, as text) must be valid."""
     if options.env == "production":
         raise PolicyError(
             "masking is refused in production: restore the copy into a staging database and "
@@ -72,16 +71,23 @@ def mask_copy(
         )
     key = load_key(options.env)
     plans = plan_tables(tables)
-    size = chunk_size(chunk)
-    names = [p.table.name for p in plans]
+    return MaskJob(key, plans, chunk_size(chunk))
+
+
+def mask_copy(
+    options: RunOptions, url: URL, cfg: Config | None, job: MaskJob, *, restart: bool
+) -> MaskOutcome:
+    """Mask every catalogued column of the job's tables in place, chunk by chunk, under the
+    lock and confirmed; resumable (``restart`` forgets saved progress)."""
+    names = [p.table.name for p in job.plans]
     with locked_session(options, url, cfg, tables=names) as run:
         result = run.begin_step(None, "mask")
         run.confirm_destructive(f"masking PII in place in {len(names)} table(s)")
-        report = _mask(run, plans, key, size, restart=restart)
+        report = _mask(run, job.plans, job.key, job.size, restart=restart)
         result.rows = report.rows
-        result.detail = report.detail(key)
+        result.detail = report.detail(job.key)
         result.outcome = "dry-run" if options.dry_run else "masked"
-    return MaskOutcome(run, report, key)
+    return MaskOutcome(run, report, job.key)
 
 
 def _mask(
@@ -111,12 +117,12 @@ def _mask(
             ) from exc
 
 
-def scan_for_leaks(url: URL, originals: str | None, on_report: OnReport) -> ScanReport:
-    """Scan the database for personal data (and the ``originals`` sample file's values, when
-    given); hand the report to ``on_report``, then raise :class:`PiiLeakFound` if it found any."""
-    sample = load_originals(originals) if originals else None
+def scan_for_leaks(url: URL, originals: Originals | None, on_report: OnReport) -> ScanReport:
+    """Scan the database for personal data (and the values of the ``originals`` sample, when
+    given: :func:`~terp_seed.masking.scan.load_originals`); hand the report to ``on_report``,
+    then raise :class:`PiiLeakFound` if it found any."""
     with connect(make_engine(url)) as conn:
-        report = scan_database(conn, sample)
+        report = scan_database(conn, originals)
     on_report(report)
     if report.leaks:
         columns = sorted({f"{f.table}.{f.column}" for f in report.findings.values()})

@@ -28,20 +28,9 @@ def seed_tables(
     count: int | None = None,
 ) -> tuple[SeedRun, StepResult]:
     """Seed ``tables`` (``count`` rows each when given, else the size preset) and the empty
-    parents they need. Returns the run and its step (rows per table).
-
-    Raises :class:`ConfigError` for a table without a factory and :class:`PolicyError` for a
-    customer-like table in production, before the lock is taken."""
-    unknown = [t for t in tables if t not in FACTORIES]
-    if unknown:
-        raise ConfigError(
-            f"no factory for table {unknown[0]!r}: use one of {', '.join(sorted(FACTORIES))}"
-        )
-    if options.env == "production" and any(FACTORIES[t].customer_data for t in tables):
-        raise PolicyError(
-            "ad-hoc seeding of customer-like tables is refused in production: only reference "
-            "data may be seeded there (alembic -n seed upgrade head)"
-        )
+    parents they need, after :func:`check_adhoc`. Returns the run and its step (rows per
+    table)."""
+    check_adhoc(options, tables)
 
     def body(run: SeedRun) -> StepResult:
         assert run.connection is not None
@@ -58,6 +47,21 @@ def seed_tables(
         return result
 
     return run_locked(options, url, cfg, body, tables=closure(tables))
+
+
+def check_adhoc(options: RunOptions, tables: list[str]) -> None:
+    """Refuse a table without a factory (:class:`ConfigError`) and, in production, a
+    customer-like table (:class:`PolicyError`): nothing is locked or read."""
+    unknown = [t for t in tables if t not in FACTORIES]
+    if unknown:
+        raise ConfigError(
+            f"no factory for table {unknown[0]!r}: use one of {', '.join(sorted(FACTORIES))}"
+        )
+    if options.env == "production" and any(FACTORIES[t].customer_data for t in tables):
+        raise PolicyError(
+            "ad-hoc seeding of customer-like tables is refused in production: only reference "
+            "data may be seeded there (alembic -n seed upgrade head)"
+        )
 
 
 def closure(tables: list[str]) -> list[str]:

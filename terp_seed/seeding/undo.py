@@ -3,6 +3,8 @@ tables that depend on it), and restore the rows of a backup file, each in one lo
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import URL
 
 from terp_seed.errors import ConfigError
@@ -24,13 +26,10 @@ def rollback_seeded(
     revision: str | None = None,
     table: str | None = None,
 ) -> tuple[SeedRun, dict[str, int]]:
-    """Remove the seeded rows of one run, revision or table (give exactly one). Returns the
-    run and the rows deleted per table.
-
-    Raises :class:`ConfigError` for an unknown table (before the lock) or when nothing
-    seeded matches."""
-    if table and table not in metadata.tables:
-        raise ConfigError(f"unknown table {table!r}: use one of {', '.join(TERP_TABLES)}")
+    """Remove the seeded rows of one run, revision or table (give exactly one), after
+    :func:`check_rollback_table`. Returns the run and the rows deleted per table; raises
+    :class:`ConfigError` when nothing seeded matches."""
+    check_rollback_table(table)
 
     def body(run: SeedRun) -> dict[str, int]:
         assert run.connection is not None
@@ -44,6 +43,12 @@ def rollback_seeded(
         return removed
 
     return run_locked(options, url, None, body)
+
+
+def check_rollback_table(table: str | None) -> None:
+    """Refuse an unknown table (:class:`ConfigError`); nothing is locked or read."""
+    if table and table not in metadata.tables:
+        raise ConfigError(f"unknown table {table!r}: use one of {', '.join(TERP_TABLES)}")
 
 
 def rollback_scope(
@@ -66,10 +71,15 @@ def rollback_scope(
     return Scope(tables=tuple(t for t in TERP_TABLES if t in tables))
 
 
-def restore_file(options: RunOptions, url: URL, path: str) -> tuple[SeedRun, StepResult]:
-    """Load a backup file's rows back with their keys and record their provenance. A damaged
-    file is refused before the lock is taken; outside dev the restore must be confirmed."""
-    header = check_backup(path)
+def restore_file(
+    options: RunOptions, url: URL, path: str, header: dict[str, Any] | None = None
+) -> tuple[SeedRun, StepResult]:
+    """Load a backup file's rows back with their keys and record their provenance; outside dev
+    the restore must be confirmed. ``header``: what :func:`check_backup` returned for the file,
+    when the caller checked it already; else it is checked here (a damaged file is refused
+    before the lock is taken)."""
+    if header is None:
+        header = check_backup(path)
 
     def body(run: SeedRun) -> StepResult:
         assert run.connection is not None
