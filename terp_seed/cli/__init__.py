@@ -1,81 +1,29 @@
 """``terp-seed``: the verbs Alembic has no word for. Each command validates its arguments,
-calls one library function, and turns library errors into ``FAILED: <message>`` + exit code."""
+calls one library function, and turns library errors into ``FAILED: <message>`` + exit code.
+
+One module per command group adds its commands with ``register(sub)``; what they share is in
+:mod:`terp_seed.cli.common`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from alembic.config import Config
-
-from terp_seed.cli.validate import register as register_validate
+from terp_seed.cli import load, masking, rollback, seed, status, validate
+from terp_seed.cli.common import Command
 from terp_seed.console import output
 from terp_seed.console.jsonlogs import JsonFormatter, scrub
-from terp_seed.csvload.importer import register as register_load
-from terp_seed.db.connection import resolve_url
-from terp_seed.errors import ConfigError, TerpSeedError
-from terp_seed.runtime.options import RunOptions, parse_options
+from terp_seed.errors import TerpSeedError
 
-Command = Callable[[argparse.Namespace], int]
-
-
-def _config(args: argparse.Namespace) -> Config | None:
-    path = args.config
-    if not os.path.exists(path):
-        if args.config_given:
-            raise ConfigError(f"config file {path!r} not found: pass -c PATH to alembic.ini")
-        return None
-    return Config(path, ini_section="seed")
-
-
-def _url(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    cfg = _config(args)
-    return resolve_url(cfg.get_main_option("sqlalchemy.url") if cfg else None)
-
-
-def _options(args: argparse.Namespace) -> RunOptions:
-    x: dict[str, str] = {}
-    for key in ("env", "size", "seed", "confirm", "lock_timeout"):
-        value = getattr(args, key, None)
-        if value is not None:
-            x[key] = str(value)
-    if getattr(args, "dry_run", False):
-        x["dry_run"] = "1"
-    if getattr(args, "include_modified", False):
-        x["include_modified"] = "1"
-    return parse_options(x)
-
-
-def _add_common(p: argparse.ArgumentParser, *, writes: bool) -> None:
-    p.add_argument("--env", help="dev, test, staging or production (default $TERP_ENV or dev)")
-    if writes:
-        p.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="do everything in a transaction that is rolled back",
-        )
-        p.add_argument(
-            "--confirm",
-            metavar="DATABASE",
-            help="the database name, confirming a destructive step outside dev",
-        )
-        p.add_argument(
-            "--lock-timeout",
-            type=str,
-            metavar="SECONDS",
-            help="seconds to wait for the seed lock (default 60)",
-        )
+COMMAND_GROUPS = (status, seed, rollback, validate, masking, load)  # in --help order
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; the reference docs are checked against it."""
-    from terp_seed.cli import commands
-    from terp_seed.cli import masking as masking_cli
-
     parser = argparse.ArgumentParser(
         prog="terp-seed",
         description="Seed TERP's database: the verbs Alembic has no word for.",
@@ -90,44 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json-logs", action="store_true", help="log JSON lines to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("status", help="seed revision, pending revisions, rows, last runs")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=commands.status)
-
-    p = sub.add_parser("lock", help="show who holds the seed lock")
-    p.set_defaults(func=commands.lock)
-
-    p = sub.add_parser("init", help="create terp-seed's own ledger and audit tables")
-    p.set_defaults(func=commands.init)
-
-    p = sub.add_parser("seed", help="seed chosen tables ad hoc (with their parents)")
-    p.add_argument("--table", action="append", required=True, help="table to seed (repeatable)")
-    p.add_argument("--size", help="small, medium, large, xl or a number of rows")
-    p.add_argument("--seed", help="integer seed (default fixed)")
-    _add_common(p, writes=True)
-    p.set_defaults(func=commands.seed)
-
-    p = sub.add_parser("rollback", help="remove seeded rows: a run, a revision or a table")
-    group = p.add_mutually_exclusive_group(required=True)
-    group.add_argument("--run", help="run id printed by `terp-seed seed`")
-    group.add_argument("--revision", help="seed revision id")
-    group.add_argument("--table", help="table (with the seeded rows that depend on it)")
-    p.add_argument(
-        "--include-modified",
-        action="store_true",
-        help="also delete rows changed since seeding (backed up first)",
-    )
-    _add_common(p, writes=True)
-    p.set_defaults(func=commands.rollback)
-
-    p = sub.add_parser("restore", help="put back the rows of a backup file")
-    p.add_argument("file", help="backup file (backups/<run id>.jsonl)")
-    _add_common(p, writes=True)
-    p.set_defaults(func=commands.restore)
-    register_validate(sub)
-    masking_cli.register(sub)
-    register_load(sub)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
     return parser
 
 
@@ -156,11 +68,3 @@ def _setup_logging(json_logs: bool) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO if json_logs else logging.WARNING)
     logger.propagate = False
-
-
-def print_json(data: object) -> None:
-    output.say(json.dumps(data, indent=2, sort_keys=True, default=str))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -6,17 +6,17 @@ Exit code 0 when every rule holds, 1 when any row breaks one, 2 for a bad argume
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import sqlalchemy as sa
 
+from terp_seed.cli.common import Subparsers, database_url, print_json
 from terp_seed.console import output
 from terp_seed.db.connection import connect, make_engine, redact
 from terp_seed.errors import TerpSeedError
 from terp_seed.validation.runner import RuleResult, select_rules, validate
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``validate`` command to the ``terp-seed`` subcommands."""
     p = sub.add_parser("validate", help="check the integrity rules over the database")
     p.add_argument("--table", help="only the rules about rows of this table")
@@ -26,10 +26,8 @@ def register(sub: Any) -> None:
 
 def validate_command(args: argparse.Namespace) -> int:
     """Run the rules and print a summary per rule; non-zero exit when any rule fails."""
-    from terp_seed.cli import _url, print_json
-
     rules = select_rules(args.table)  # a bad --table fails before connecting
-    url = _url(args)
+    url = database_url(args)
     with connect(make_engine(url)) as conn, conn.begin():  # one snapshot for every rule
         _require_tables(conn, {t for rule in rules for t in rule.tables})
         results = validate(conn, table=args.table)

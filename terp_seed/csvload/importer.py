@@ -1,4 +1,5 @@
-"""``terp-seed load --table T --csv FILE``: a custom dataset, validated, loaded with provenance.
+"""Checking a CSV file for ``terp-seed load --table T --csv FILE`` (a custom dataset, validated,
+loaded with provenance by :func:`terp_seed.csvload.load.load_csv`) and reading its rows.
 
 The file is read twice, so its rows are never all in memory; what is kept is each key, unique
 value and reference, for the checks across the file (peak RSS 133 MB for 100,000 clients, 316 MB
@@ -24,106 +25,26 @@ JSON columns hold a JSON document. Without an ``id`` column, keys follow the tab
 
 from __future__ import annotations
 
-import argparse
 import csv
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.console import output
 from terp_seed.csvload.lookups import existing
 from terp_seed.csvload.values import READ_CHECKED, Convert, reader
-from terp_seed.errors import ConfigError, PolicyError, SeedDataError
-from terp_seed.load.loader import Loader
-from terp_seed.schema import TERP_TABLES, metadata, relations
-from terp_seed.store.ledger import Scope
+from terp_seed.errors import ConfigError, SeedDataError
+from terp_seed.factories.base import IdAllocator
+from terp_seed.runtime.key_blocks import KeyBlock
+from terp_seed.schema import metadata, relations
+from terp_seed.validation.fit import ColumnFit, reflect_table
 from terp_seed.validation.types import Row
-
-if TYPE_CHECKING:
-    from terp_seed.runtime.key_blocks import KeyBlock
-    from terp_seed.validation.fit import ColumnFit
 
 ERRORS_SHOWN = 10  # bad values named in the one-line message
 BATCH = 1000  # records checked and converted column by column at a time
-
-
-def register(sub: Any) -> None:
-    """Add the ``load`` command to the ``terp-seed`` subcommands."""
-    from terp_seed.cli import _add_common
-
-    p = sub.add_parser("load", help="load a CSV file into one table (validated, with provenance)")
-    p.add_argument("--table", required=True, help="the table to load into")
-    p.add_argument("--csv", required=True, metavar="FILE", help="CSV file with a header row")
-    _add_common(p, writes=True)
-    p.set_defaults(func=load_command)
-
-
-def load_command(args: argparse.Namespace) -> int:
-    """Validate the file against the live schema, then load it; print the run id."""
-    from terp_seed.cli import _config, _options, _url
-    from terp_seed.runtime.run import SeedRun, StepResult
-    from terp_seed.runtime.session import run_locked
-    from terp_seed.seeding.apply import reserve_keys
-    from terp_seed.validation.runner import check_seeded
-
-    options = _options(args)
-    table = _check_table(args.table, options.env)
-    path = Path(args.csv)
-    header = read_header(path)  # a missing or unreadable file fails before the lock
-
-    def body(run: SeedRun) -> StepResult:
-        assert run.connection is not None
-        conn = run.connection
-        # Keys for the file's rows, reserved before the transaction reads the table.
-        keys = {} if "id" in header else reserve_keys(run, {table: max_records(path)})
-        plan = validate_file(conn, table, path, header, keys)
-        result = run.begin_step(None, "load")
-        result.detail = f"csv {path}"
-        # A file's text need not be the values' stored form ('12.5' for 12.50): the server
-        # computes the ledger checksums from the stored rows.
-        loader = Loader(
-            run.execute, conn=conn, run_id=run.run_id, revision=None, text_checksums=False
-        )
-        result.rows = loader.load((table, row) for row in plan.rows(path))
-        check_seeded(conn, Scope(run_id=run.run_id))
-        result.outcome = "dry-run" if options.dry_run else "applied"
-        return result
-
-    run, result = run_locked(options, _url(args), _config(args), body, tables=[table])
-    count = result.rows.get(table, 0)
-    verb = "would load" if options.dry_run else "loaded"
-    output.say(f"run {run.run_id}: {verb} {table} {count:,} from {path}")
-    if not options.dry_run:
-        output.say(f"roll it back with: terp-seed rollback --run {run.run_id}")
-    return 0
-
-
-def _check_table(table: str, env: str) -> str:
-    if table not in TERP_TABLES:
-        raise ConfigError(f"unknown table {table!r}: use one of {', '.join(TERP_TABLES)}")
-    from terp_seed.factories.registry import FACTORIES
-
-    reference = {s.table for s in FACTORIES.values() if not s.customer_data}
-    if env == "production" and table not in reference:
-        raise PolicyError(
-            f"loading {table} in production is refused: only reference data "
-            f"({', '.join(sorted(reference))}) may be loaded there"
-        )
-    return table
-
-
-def max_records(path: Path) -> int:
-    """An upper bound on the file's data records: its line count (a quoted field may span
-    lines, so records can only be fewer)."""
-    lines = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            lines += chunk.count(b"\n")
-    return lines + 1
 
 
 def read_header(path: Path) -> list[str]:
@@ -233,8 +154,6 @@ def validate_file(
             f"{path}: {findings.count} bad value(s), nothing was loaded: "
             f"{'; '.join(findings.errors)}{more}"
         )
-    from terp_seed.factories.base import IdAllocator  # factories import Faker: only when used
-
     first_id = None if "id" in header else IdAllocator(conn, keys).next_id(table)
     return LoadPlan(table, columns, first_id, stamp)
 
@@ -344,8 +263,6 @@ def _show(value: object) -> str:
 
 def _columns(conn: sa.Connection, table: str, header: list[str], path: Path) -> list[_Column]:
     """The header mapped to live columns; unknown, repeated or missing required ones refused."""
-    from terp_seed.validation.fit import reflect_table
-
     live = {c["name"]: c for c in sa.inspect(conn).get_columns(table)}
     fit = reflect_table(conn, table)
     model = metadata.tables[table]

@@ -3,7 +3,7 @@
 Each chunk is read, masked and written back in its own transaction together with the table's
 progress row (:mod:`terp_seed.masking.state`), so a run that is killed loses at most the chunk in
 flight, and the next run resumes after the last committed key: no row is masked twice. The
-caller holds the seed lock and has confirmed the run (:mod:`terp_seed.cli.masking`).
+caller holds the seed lock and has confirmed the run (:mod:`terp_seed.masking.run`).
 """
 
 from __future__ import annotations
