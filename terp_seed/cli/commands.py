@@ -13,12 +13,14 @@ from terp_seed.console import output
 from terp_seed.db.connection import connect, make_engine, redact
 from terp_seed.errors import ConfigError, PolicyError
 from terp_seed.runtime.lock import current_holder, lock_name, seed_lock
-from terp_seed.runtime.run import SeedRun, StepResult
+from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.store import audit, ledger
+from terp_seed.store.audit import StepResult
 from terp_seed.store.ledger import Scope
-from terp_seed.store.tables import LEDGER_TABLE, SEED_VERSION_TABLE, ensure_bookkeeping
+from terp_seed.store.setup import ensure_own_tables, ledger_rows_per_key
+from terp_seed.store.tables import LEDGER_TABLE, SEED_VERSION_TABLE
 from terp_seed.validation import ChunkFindings, check_seeded
 
 
@@ -77,19 +79,8 @@ def status(args: argparse.Namespace) -> int:
 
 
 def ledger_counts(conn: sa.Connection) -> dict[str, int]:
-    from terp_seed.store.tables import ledger as table
-    from terp_seed.store.upgrades import row_ledger_present
-
-    if row_ledger_present(conn):  # not converted yet (status writes nothing): one row a key
-        old = sa.table(LEDGER_TABLE, sa.column("table_name"))
-        counted = conn.execute(
-            sa.select(old.c.table_name, sa.func.count()).group_by(old.c.table_name)
-        )
-        return {str(t): int(n) for t, n in counted}
-    rows = conn.execute(
-        sa.select(table.c.table_name, sa.func.sum(ledger.span_size())).group_by(table.c.table_name)
-    )
-    return {str(t): int(n) for t, n in rows}
+    # not converted yet (status writes nothing): one row a key
+    return ledger.seeded_per_table(conn, rows_per_key=ledger_rows_per_key(conn))
 
 
 def lock(args: argparse.Namespace) -> int:
@@ -105,7 +96,7 @@ def init(args: argparse.Namespace) -> int:
     """Create the ledger and audit tables (nothing else)."""
     engine = make_engine(_url(args))
     with seed_lock(engine, _options(args).lock_timeout), connect(engine) as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
     output.say("terp-seed bookkeeping tables are ready")
     return 0
 

@@ -64,9 +64,10 @@ def register(sub: Any) -> None:
 def load_command(args: argparse.Namespace) -> int:
     """Validate the file against the live schema, then load it; print the run id."""
     from terp_seed.cli import _config, _options, _url
-    from terp_seed.runtime.run import SeedRun, StepResult
+    from terp_seed.runtime.run import SeedRun
     from terp_seed.runtime.session import run_locked
     from terp_seed.seeding.apply import reserve_keys
+    from terp_seed.store.audit import StepResult
     from terp_seed.validation import check_seeded
 
     options = _options(args)

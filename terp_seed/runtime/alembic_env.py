@@ -30,6 +30,7 @@ from terp_seed.db.connection import (
     resolve_url,
 )
 from terp_seed.errors import SeedStepFailed, TerpSeedError
+from terp_seed.runtime import audit_hook as audit
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.key_blocks import release
 from terp_seed.runtime.lock import HeldLock, seed_lock
@@ -37,13 +38,8 @@ from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import failure_detail, prime_identity, with_retries
 from terp_seed.runtime.summary import print_summary
-from terp_seed.store import audit
-from terp_seed.store.tables import (
-    SEED_VERSION_TABLE,
-    bookkeeping_metadata,
-    ensure_bookkeeping,
-    require_bookkeeping,
-)
+from terp_seed.store.setup import ensure_own_tables, require_own_tables
+from terp_seed.store.tables import SEED_VERSION_TABLE, bookkeeping_metadata
 from terp_seed.validation import live_chunk_check
 
 log = logging.getLogger(__name__)
@@ -125,9 +121,9 @@ def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -
         check_schema_head(conn, context.config)
         check_drift(conn, _seeded_tables(context, run), run.options)
         if run.options.dry_run:
-            require_bookkeeping(conn)
+            require_own_tables(conn)
         else:
-            ensure_bookkeeping(conn)
+            ensure_own_tables(conn)
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)
         prime_identity(run, conn)

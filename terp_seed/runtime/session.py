@@ -30,13 +30,13 @@ from terp_seed.db.connection import (
     operational_cause,
 )
 from terp_seed.errors import ConfigError, SeedStepFailed
+from terp_seed.runtime import audit_hook
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.key_blocks import release
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
-from terp_seed.store import audit
-from terp_seed.store.tables import ensure_bookkeeping, require_bookkeeping
+from terp_seed.store.setup import ensure_own_tables, require_own_tables
 from terp_seed.validation import live_chunk_check
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def note_retry(engine: Engine, run: SeedRun, exc: BaseException, attempt: int) -
         extra={"revision": result.revision, "outcome": "retried", "attempt": attempt},
     )
     if not run.options.dry_run:
-        audit.write_detached(engine, run, result)
+        audit_hook.write_detached(engine, run, result)
     return delay
 
 
@@ -192,9 +192,9 @@ def _gated(
             check_schema_head(conn, config)
         check_drift(conn, tables, options)
         if options.dry_run:  # DDL would commit on MySQL: a dry run needs the tables to exist
-            require_bookkeeping(conn)
+            require_own_tables(conn)
         else:
-            ensure_bookkeeping(conn)
+            ensure_own_tables(conn)
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)
         prime_identity(run, conn)
@@ -212,7 +212,7 @@ def _finish(
     for result in run.results[first:]:
         if result.outcome == "running":
             result.outcome = "applied"
-        audit.write(conn, run, result)
+        audit_hook.write(conn, run, result)
     if run.options.dry_run:
         trans.rollback()
 
@@ -231,7 +231,7 @@ def _failed(engine: Engine, run: SeedRun, exc: Exception, attempts: int = 1) -> 
     else:
         result.detail = failure_detail(exc)
     if not run.options.dry_run and not isinstance(exc, ConfigError):  # bad input: no step ran
-        audit.write_detached(engine, run, result)
+        audit_hook.write_detached(engine, run, result)
     if reason is None:
         return exc
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
