@@ -27,7 +27,7 @@ from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
 from terp_seed.store.ledger import Scope
-from terp_seed.store.tables import ensure_bookkeeping
+from terp_seed.store.setup import ensure_own_tables
 from terp_seed.validation.chunks import ChunkFindings
 from terp_seed.validation.fit import live_chunk_check
 from terp_seed.validation.runner import check_seeded
@@ -127,7 +127,7 @@ def client_rows(
 def reset(engine: sa.Engine) -> None:
     """Empty ``clients`` and the ledger between variants."""
     with engine.connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
     with engine.begin() as conn:
         conn.exec_driver_sql("SET foreign_key_checks = 0")
         for table in ("clients", "terp_seed_ledger"):
@@ -213,7 +213,7 @@ def terp_seed_end_to_end(
     rules over what was written, commit: what a seed step does, for the clients table."""
     clock = CpuClock(engine)
     with engine.connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         clock.start()
         started = time.perf_counter()
         # as a seed step does: its keys reserved first (runtime/keys.py)

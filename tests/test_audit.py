@@ -179,7 +179,7 @@ def test_policy_skip_inserts_nothing_and_says_so(mysql_url: str, engine_for: Eng
         run = SeedRun(options=options, url=resolve_url(mysql_url, {}), connection=conn)
         apply_plan(run, plan)
         result = run.results[-1]
-        audit.write(conn, run, result)
+        audit.write(conn, run.identity(), result)
         conn.commit()
     assert result.outcome == "skipped-by-policy" and result.rows == {}
     assert "inserts nothing in production" in (result.detail or "")

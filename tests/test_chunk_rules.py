@@ -18,7 +18,7 @@ from terp_seed.factories.parties import clients
 from terp_seed.load.loader import Loader
 from terp_seed.sizes import parse_size
 from terp_seed.store.ledger import Scope
-from terp_seed.store.tables import ensure_bookkeeping
+from terp_seed.store.setup import ensure_own_tables
 from terp_seed.testing.plugin import schema_at_head
 from terp_seed.validation.chunks import ChunkFindings, enforced_references
 from terp_seed.validation.rules import RULES
@@ -39,7 +39,7 @@ def _loaded(
     """``rows`` loaded in chunks of 500 with the chunk rules on, in a transaction rolled back
     after."""
     with engine.connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         chunks = ChunkFindings()
         with conn.begin() as trans:
             Loader(

@@ -21,12 +21,8 @@ from terp_seed.seeding.rollback import plan_rollback
 from terp_seed.sizes import parse_size
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope, checksum_expr
-from terp_seed.store.tables import (
-    OLD_LEDGER_TABLE,
-    bookkeeping_metadata,
-    ensure_bookkeeping,
-    require_bookkeeping,
-)
+from terp_seed.store.setup import ensure_own_tables, require_own_tables
+from terp_seed.store.tables import OLD_LEDGER_TABLE, bookkeeping_metadata
 from terp_seed.store.tables import ledger as ledger_table
 from terp_seed.store.upgrades import convert_row_ledger
 from terp_seed.testing.plugin import ledger_entries, run_cli, schema_at_head
@@ -76,8 +72,8 @@ def test_a_first_layout_ledger_is_converted_to_ranges(any_url: str, engine_for: 
     with engine.connect() as conn:
         _old_ledger(conn)
         with pytest.raises(TerpSeedError, match="is in the first layout"):
-            require_bookkeeping(conn)  # a dry run cannot convert it
-        ensure_bookkeeping(conn)
+            require_own_tables(conn)  # a dry run cannot convert it
+        ensure_own_tables(conn)
         assert OLD_LEDGER_TABLE not in sa.inspect(conn).get_table_names()
         assert ledger_entries(conn) == _expected()
         spans = conn.execute(
@@ -90,9 +86,9 @@ def test_a_first_layout_ledger_is_converted_to_ranges(any_url: str, engine_for: 
             ("clients", 9, 9),
             ("products", 3, 3),
         ]
-        ensure_bookkeeping(conn)  # nothing left to convert
+        ensure_own_tables(conn)  # nothing left to convert
         assert ledger_entries(conn) == _expected()
-        require_bookkeeping(conn)
+        require_own_tables(conn)
 
 
 def test_an_interrupted_conversion_resumes_without_copying_twice(
@@ -113,7 +109,7 @@ def test_an_interrupted_conversion_resumes_without_copying_twice(
             )
         )
         conn.commit()
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         assert OLD_LEDGER_TABLE not in sa.inspect(conn).get_table_names()
         assert ledger_entries(conn) == _expected()
         assert convert_row_ledger(conn) == 0  # called again by hand: nothing left to copy
@@ -123,7 +119,7 @@ def test_a_key_is_recorded_once(any_url: str, engine_for: Any) -> None:
     schema_at_head(any_url)
     engine = engine_for(any_url)
     with engine.connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         conn.execute(sa.text("INSERT INTO categories (id, name) VALUES (1, 'a'), (2, 'b')"))
         assert ledger.record_range(conn, "r", None, "categories", 1, 2) == 2
         with pytest.raises(SeedDataError, match=r"overlap keys 1\.\.2 already recorded"):
@@ -138,7 +134,7 @@ def test_many_scattered_ranges_are_found_through_the_ledger(any_url: str, engine
     engine = engine_for(any_url)
     keys = [3 * k + 1 for k in range(ledger.INLINE_SPANS + 6)]  # more ranges than named inline
     with engine.connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         c = metadata.tables["categories"]
         conn.execute(c.insert(), [{"id": k, "name": f"c{k}"} for k in [*keys, 2, 5]])
         assert ledger.record_rows(conn, "s", None, "categories", keys) == len(keys)
@@ -167,7 +163,7 @@ def test_text_checksums_are_the_server_s(mysql_url: str, engine_for: Any) -> Non
     schema_at_head(mysql_url)
     rows = _client_rows(5000)
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         loader = Loader(conn.execute, conn=conn, run_id="t", revision=None)
         with conn.begin():
             loader.load(iter(rows))
@@ -198,7 +194,7 @@ def test_a_value_stored_in_another_form_hands_checksums_to_the_server(
     for _t, row in rows[100:103] + rows[2500:]:  # a few the first chunk's sample misses
         row["businessType"] = "retail"
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         loader = Loader(conn.execute, conn=conn, run_id="t", revision=None, chunk_rows=2000)
         with caplog.at_level(logging.WARNING, logger="terp_seed.load.writer"), conn.begin():
             loader.load(iter(rows))

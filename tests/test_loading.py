@@ -24,7 +24,7 @@ from terp_seed.load.load_data import load_data
 from terp_seed.load.loader import Loader
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size
-from terp_seed.store.tables import ensure_bookkeeping
+from terp_seed.store.setup import ensure_own_tables
 from terp_seed.testing.plugin import ledger_entries, schema_at_head
 
 pytestmark = pytest.mark.mysql
@@ -240,7 +240,7 @@ def test_insert_and_load_data_paths_store_identical_rows(
     dumps = []
     recorded = _spy_on_ledger(monkeypatch)
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         for bulk_rows, stream_rows in [
             (10**9, None),  # every chunk as INSERT
             (1, None),  # every chunk by LOAD DATA, whole
@@ -286,7 +286,7 @@ def test_overlapped_worker_waits_for_queries_from_the_stream(mysql_url: str, eng
     rows = _client_rows(3000)
     seen: list[int] = []
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
 
         def stream() -> Iterator[tuple[str, dict[str, Any]]]:
             for i, item in enumerate(rows):
@@ -316,7 +316,7 @@ def test_worker_failure_stops_the_load_and_leaves_no_thread(mysql_url: str, engi
     rows = _client_rows(3000)
     rows[2500][1]["teri_code"] = rows[10][1]["teri_code"]  # a duplicate in a later chunk
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with pytest.raises(SeedDataError, match="Duplicate entry"), conn.begin():
             Loader(
                 conn.execute, conn=conn, run_id="r", revision=None, chunk_rows=500, bulk_rows=200
@@ -338,7 +338,7 @@ def test_rows_with_different_columns_are_refused(
     if change != "missing-key":
         odd["notes" if "notes" in metadata.tables["clients"].c else "version"] = None
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with (
             pytest.raises(SeedDataError, match="factory for clients produced rows with different"),
             conn.begin(),
@@ -358,7 +358,7 @@ def test_stream_failure_waits_for_the_chunk_in_flight(mysql_url: str, engine_for
         raise RuntimeError("factory broke")
 
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with pytest.raises(RuntimeError, match="factory broke"), conn.begin():
             Loader(
                 conn.execute, conn=conn, run_id="r", revision=None, chunk_rows=400, bulk_rows=100
@@ -370,7 +370,7 @@ def test_scattered_keys_are_recorded_row_by_row(mysql_url: str, engine_for) -> N
     schema_at_head(mysql_url)
     rows = [r for r in _client_rows(50) if r[0] == "clients"]
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with conn.begin():
             for run, bulk, first in (("insert", 10**9, 1000), ("load", 1, 5000)):
                 for offset, (_table, row) in enumerate(rows):
@@ -470,7 +470,7 @@ def test_a_bulk_chunk_misfit_is_named_as_the_full_check_names_it(
     rows[400][1][column] = value
     loads = _spy_on_load_data(monkeypatch)
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with pytest.raises(SeedDataError) as full:
             reflect_table(conn, "clients").check([r for _t, r in rows])
         conn.rollback()  # reflecting began a transaction
@@ -493,7 +493,7 @@ def test_a_bulk_chunk_the_server_refuses_for_another_reason_keeps_its_error(
     rows = [item for item in _client_rows(600) if item[0] == "clients"]
     rows[400][1]["teri_code"] = rows[3][1]["teri_code"]  # fits its column; a duplicate
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         refused = r"^bulk load into clients inserted 599 of 600"
         with pytest.raises(SeedDataError, match=refused), conn.begin():
             _checked_bulk_load(conn, rows)
@@ -514,7 +514,7 @@ def test_a_null_timestamp_the_server_would_stamp_is_refused_before_load_data(
     rows[400][1]["createdAt"] = None
     loads = _spy_on_load_data(monkeypatch)
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         conn.exec_driver_sql("SET SESSION explicit_defaults_for_timestamp = OFF")
         conn.commit()
         key = rows[400][1]["id"]
@@ -572,7 +572,7 @@ def test_a_stream_ends_before_a_row_of_an_earlier_table(
     _spy_on_load_data(monkeypatch, streams)
     fds = _open_fds()
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with conn.begin():  # the first 300 clients are there before the step
             Loader(conn.execute, conn=conn, run_id="setup", revision=None).load(
                 ("clients", c) for c in people[:300]
@@ -597,7 +597,7 @@ def test_a_query_from_the_generator_ends_the_stream_first(mysql_url: str, engine
     seen: list[int] = []
     fds = _open_fds()
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
 
         def stream() -> Iterator[tuple[str, dict[str, Any]]]:
             for i, item in enumerate(rows):
@@ -631,7 +631,7 @@ def test_a_factory_failure_mid_stream_writes_nothing(
     recorded = _spy_on_ledger(monkeypatch)
     fds = _open_fds()
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with pytest.raises(RuntimeError, match="factory broke"), conn.begin():
             _stream_loader(conn).load(stream())
         assert _counts(conn) == (0, 0, 0)
@@ -651,7 +651,7 @@ def test_a_value_the_server_refuses_mid_stream_is_named(
     rows[where][1]["name"] = "N" * 256
     fds = _open_fds()
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with pytest.raises(SeedDataError) as err, conn.begin():
             _stream_loader(conn).load(iter(rows))
         assert str(err.value).startswith("clients.name: value ")
@@ -680,7 +680,7 @@ def test_a_value_the_check_refuses_mid_stream_is_never_sent(
     )
     fds = _open_fds()
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         refused = f"^clients.{enum.name}: value "
         with pytest.raises(SeedDataError, match=refused) as err, conn.begin():
             _stream_loader(conn).load(iter(rows))
@@ -698,7 +698,7 @@ def test_a_connection_killed_mid_stream_fails_without_hanging(mysql_url: str, en
     side = engine_for(mysql_url)
     fds = _open_fds()
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         victim = conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one()
         conn.rollback()
 
@@ -733,7 +733,7 @@ def test_where_a_pipe_cannot_be_opened_by_path_chunks_go_whole(
     streams: list[str] = []
     loads = _spy_on_load_data(monkeypatch, streams)
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with conn.begin():
             assert _stream_loader(conn).load(iter(rows)) == {"clients": 3000}
         assert _counts(conn)[0] == 3000
@@ -752,7 +752,7 @@ def test_every_load_of_a_loader_streams_its_own_first_table(
     streams: list[str] = []
     _spy_on_load_data(monkeypatch, streams)
     with engine_for(mysql_url).connect() as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
         with conn.begin():
             loader = _stream_loader(conn)
             loader.load(iter(people))

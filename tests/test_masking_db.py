@@ -27,8 +27,8 @@ from terp_seed.masking.catalogue import catalogue
 from terp_seed.masking.mask import mask_database, plan_tables
 from terp_seed.masking.rules import mask_value
 from terp_seed.masking.secret import DEV_KEY, MaskKey
-from terp_seed.masking.state import PROGRESS_TABLE
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.store.mask_progress import PROGRESS_TABLE
 from terp_seed.testing.plugin import MYSQL_TEST_DB, run_cli, schema_at_head, spawn
 
 KEY = "db-test-masking-key-0123456789"

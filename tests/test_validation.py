@@ -404,9 +404,9 @@ def test_chunk_check_names_the_value_that_does_not_fit(
 
 
 def test_chunk_check_accepts_a_good_chunk_and_stops_the_loader(schema_conn: sa.Connection) -> None:
-    from terp_seed.store.tables import ensure_bookkeeping
+    from terp_seed.store.setup import ensure_own_tables
 
-    ensure_bookkeeping(schema_conn)
+    ensure_own_tables(schema_conn)
     check = live_chunk_check(schema_conn)
     loader = Loader(schema_conn.execute, conn=schema_conn, run_id="r", revision=None, check=check)
     bad = {**VENDOR, "id": 2, "name": "N" * 256}

@@ -1101,6 +1101,12 @@ def downgrade() -> None:
     if "terp_seed_ledger" in names:
         left = bind.execute(sa.text("SELECT COUNT(*) FROM terp_seed_ledger")).scalar()
         if not left:
-            for table in ("terp_seed_ledger", "terp_seed_audit", "alembic_seed_version"):
+            own = (
+                "terp_seed_ledger",
+                "terp_seed_audit",
+                "terp_seed_layout",
+                "alembic_seed_version",
+            )
+            for table in own:
                 if table in names:
                     op.drop_table(table)

@@ -10,7 +10,7 @@ from terp_seed.console import output
 from terp_seed.db.connection import connect, make_engine
 from terp_seed.runtime.lock import current_holder, lock_name, seed_lock
 from terp_seed.seeding.status import seed_status
-from terp_seed.store.tables import ensure_bookkeeping
+from terp_seed.store.setup import ensure_own_tables
 
 
 def register(sub: Subparsers) -> None:
@@ -60,6 +60,6 @@ def init(args: argparse.Namespace) -> int:
     """Create the ledger and audit tables (nothing else)."""
     engine = make_engine(database_url(args))
     with seed_lock(engine, run_options(args).lock_timeout), connect(engine) as conn:
-        ensure_bookkeeping(conn)
+        ensure_own_tables(conn)
     output.say("terp-seed bookkeeping tables are ready")
     return 0

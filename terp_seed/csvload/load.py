@@ -15,10 +15,11 @@ from terp_seed.factories.registry import FACTORIES
 from terp_seed.load.loader import Loader
 from terp_seed.runtime import policy
 from terp_seed.runtime.options import RunOptions
-from terp_seed.runtime.run import SeedRun, StepResult
+from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES
 from terp_seed.seeding.apply import reserve_keys
+from terp_seed.store.audit import StepResult
 from terp_seed.store.ledger import Scope
 from terp_seed.validation.runner import check_seeded
 

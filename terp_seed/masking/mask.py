@@ -1,9 +1,9 @@
 """Mask a database in place: every catalogued column of every table, in primary-key chunks.
 
 Each chunk is read, masked and written back in its own transaction together with the table's
-progress row (:mod:`terp_seed.masking.state`), so a run that is killed loses at most the chunk in
-flight, and the next run resumes after the last committed key: no row is masked twice. The
-caller holds the seed lock and has confirmed the run (:mod:`terp_seed.masking.run`).
+progress row (:mod:`terp_seed.store.mask_progress`), so a run that is killed loses at most the
+chunk in flight, and the next run resumes after the last committed key: no row is masked twice.
+The caller holds the seed lock and has confirmed the run (:mod:`terp_seed.masking.run`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import sqlalchemy as sa
 
 from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import ConfigError, SeedDataError
-from terp_seed.masking import state
 from terp_seed.masking.catalogue import PiiColumn, by_table, catalogue
 from terp_seed.masking.rules import mask_value
 from terp_seed.masking.secret import MaskKey
 from terp_seed.schema import NowOnUpdate, metadata
+from terp_seed.store import mask_progress
 
 log = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 1000
@@ -113,10 +113,10 @@ def mask_database(
     """
     report = MaskReport(plans=list(plans))
     if not dry_run:
-        state.ensure_progress_table(conn)
+        mask_progress.ensure_progress_table(conn)
         if restart:
             with conn.begin():
-                state.forget(conn, [p.table.name for p in plans])
+                mask_progress.forget(conn, [p.table.name for p in plans])
     for plan in plans:
         progress = _resume_point(conn, plan, key, run_id, restart=restart)
         report.resumed_after[plan.table.name] = progress.last_pk
@@ -153,10 +153,10 @@ def remaining_rows(
 
 def _resume_point(
     conn: sa.Connection, plan: TablePlan, key: MaskKey, run_id: str, *, restart: bool
-) -> state.TableProgress:
+) -> mask_progress.TableProgress:
     """The table's saved progress, checked against this run's key, rules and the canary."""
     name = plan.table.name
-    fresh = state.TableProgress(name, key.fingerprint, plan.describe, run_id=run_id)
+    fresh = mask_progress.TableProgress(name, key.fingerprint, plan.describe, run_id=run_id)
     saved = None if restart else _load_saved(conn, name)
     if saved is None:
         return fresh
@@ -181,9 +181,9 @@ def _resume_point(
     return saved
 
 
-def _load_saved(conn: sa.Connection, name: str) -> state.TableProgress | None:
-    exists = state.PROGRESS_TABLE in sa.inspect(conn).get_table_names()
-    saved = state.load(conn, name) if exists else None
+def _load_saved(conn: sa.Connection, name: str) -> mask_progress.TableProgress | None:
+    exists = mask_progress.PROGRESS_TABLE in sa.inspect(conn).get_table_names()
+    saved = mask_progress.load(conn, name) if exists else None
     conn.commit()
     return saved
 
@@ -192,7 +192,7 @@ def _current_canary(conn: sa.Connection, plan: TablePlan, pk: int) -> str | None
     cols = [plan.table.c[c.column] for c in plan.columns]
     row = conn.execute(sa.select(*cols).where(plan.pk == pk)).first()
     conn.commit()
-    return None if row is None else state.canary(pk, [_text(v) for v in row])
+    return None if row is None else mask_progress.canary(pk, [_text(v) for v in row])
 
 
 def _text(value: object) -> str | None:
@@ -216,7 +216,9 @@ class _ChunkMasker:
         self._chunk_insert = f"INSERT INTO {_CHUNK_TABLE} VALUES ({marks})"
         self._chunk_update = self._update_from_chunk_sql()
 
-    def run(self, progress: state.TableProgress, size: int, on_chunk: ChunkFn | None) -> int:
+    def run(
+        self, progress: mask_progress.TableProgress, size: int, on_chunk: ChunkFn | None
+    ) -> int:
         """Mask every row after ``progress.last_pk``; return how many rows were masked."""
         use_chunk_table = self.staged and not self.dry_run
         if use_chunk_table:
@@ -230,7 +232,7 @@ class _ChunkMasker:
             self._chunk_table("drop")
         return masked
 
-    def _step(self, progress: state.TableProgress, size: int) -> int:
+    def _step(self, progress: mask_progress.TableProgress, size: int) -> int:
         """Mask the next chunk in one transaction, with its progress row; return its size."""
         with self.conn.begin() as trans:
             rows = self._read(progress.last_pk, size)
@@ -243,8 +245,8 @@ class _ChunkMasker:
                 return len(rows)
             self._write(new)
             progress.rows_masked += len(new)
-            progress.canary = state.canary(progress.last_pk, new[-1][1:])
-            state.save(self.conn, progress)
+            progress.canary = mask_progress.canary(progress.last_pk, new[-1][1:])
+            mask_progress.save(self.conn, progress)
         return len(rows)
 
     def _read(self, after: int, size: int) -> list[sa.Row[Any]]:

@@ -30,6 +30,7 @@ from terp_seed.db.connection import (
     resolve_url,
 )
 from terp_seed.errors import SeedStepFailed, TerpSeedError
+from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import record_failure
 from terp_seed.runtime.lock import HeldLock
 from terp_seed.runtime.options import parse_options
@@ -37,7 +38,6 @@ from terp_seed.runtime.retry import with_retries
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import OpenRun, new_run, open_run
 from terp_seed.runtime.summary import print_summary
-from terp_seed.store import audit
 from terp_seed.store.tables import SEED_VERSION_TABLE, bookkeeping_metadata
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def _configure(
     held: HeldLock,
 ) -> None:
     extra: dict[str, Any] = {"fn": steps} if steps.fn is not None else {}
-    audit_step = audit.version_hook(run)
+    audit_step = audit_hook.version_hook(run)
 
     def on_version_apply(*, ctx: MigrationContext, **kw: Any) -> None:
         # In the step's transaction, before it commits: a step that no longer holds the lock

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from terp_seed.console import jsonlogs
 from terp_seed.db.connection import describe_db_error
 from terp_seed.errors import ConfigError
-from terp_seed.runtime.run import SeedRun, StepResult
-from terp_seed.store import audit
+from terp_seed.runtime import audit_hook
+from terp_seed.runtime.run import SeedRun
+from terp_seed.store.audit import StepResult
 
 
 def failure_detail(exc: BaseException, engine: Engine | None = None) -> str:
@@ -44,5 +45,5 @@ def record_failure(
     result.outcome, result.rows = "failed", {}
     result.detail = failure_detail(exc, engine)
     if not run.options.dry_run and not isinstance(exc, ConfigError):
-        audit.write_detached(engine, run, result)
+        audit_hook.write_detached(engine, run, result)
     return result

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from terp_seed.db.connection import ER_LOCK_DEADLOCK, db_error_code, operational_cause
+from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import failure_detail
 from terp_seed.runtime.run import SeedRun
-from terp_seed.store import audit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,7 +55,7 @@ def note_retry(engine: Engine, run: SeedRun, exc: BaseException, attempt: int) -
         extra={"revision": result.revision, "outcome": "retried", "attempt": attempt},
     )
     if not run.options.dry_run:
-        audit.write_detached(engine, run, result)
+        audit_hook.write_detached(engine, run, result)
     return delay
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import socket
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from terp_seed.factories.base import Gen, IdAllocator, Parents
 from terp_seed.runtime.key_blocks import KeyBlock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.policy import needs_confirmation
+from terp_seed.store.audit import RunIdentity, StepResult
 from terp_seed.validation.types import ChunkCheckFn
 
 
@@ -29,27 +29,6 @@ def new_run_id() -> str:
     """A run id: sortable by time, unique (``20261125T201642-1a2b3c4d``)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     return f"{stamp}-{uuid.uuid4().hex[:8]}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-@dataclass
-class StepResult:
-    """What one revision step (or ad-hoc step) did, for the audit trail and the summary."""
-
-    revision: str | None
-    direction: str
-    outcome: str = "running"
-    rows: dict[str, int] = field(default_factory=dict)
-    detail: str | None = None
-    started_at: datetime = field(default_factory=utcnow)
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def duration_ms(self) -> int:
-        return int((time.monotonic() - self.started) * 1000)
 
 
 @dataclass
@@ -141,6 +120,16 @@ class SeedRun:
         except Exception:  # pragma: no cover - no user database in some containers
             os_user = "?"
         return {"db_user": self._db_user(), "os_user": os_user, "host": socket.gethostname()}
+
+    def identity(self) -> RunIdentity:
+        """This run as its audit rows name it: options and :meth:`audit_identity`."""
+        return RunIdentity(
+            run_id=self.run_id,
+            environment=self.options.env,
+            seed=self.options.seed,
+            size=self.options.size.name,
+            **self.audit_identity(),
+        )
 
     def _db_user(self) -> str | None:
         """The account the database says we are (``CURRENT_USER()``), cached for the run."""

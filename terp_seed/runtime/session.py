@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Engine
 from terp_seed.console import jsonlogs, output
 from terp_seed.db.connection import connect, describe_db_error, make_engine, operational_cause
 from terp_seed.errors import SeedStepFailed
+from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import record_failure
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.key_blocks import release
@@ -28,8 +29,7 @@ from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.retry import with_retries
 from terp_seed.runtime.run import SeedRun
-from terp_seed.store import audit
-from terp_seed.store.tables import ensure_bookkeeping, require_bookkeeping
+from terp_seed.store.setup import ensure_own_tables, require_own_tables
 from terp_seed.validation.fit import live_chunk_check
 
 T = TypeVar("T")
@@ -64,9 +64,9 @@ def open_run(run: SeedRun, config: Config | None, tables: Collection[str]) -> It
             check_schema_head(conn, config)
         check_drift(conn, tables, run.options)
         if run.options.dry_run:  # DDL would commit on MySQL: a dry run needs the tables to exist
-            require_bookkeeping(conn)
+            require_own_tables(conn)
         else:
-            ensure_bookkeeping(conn)
+            ensure_own_tables(conn)
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)
         prime_identity(run, conn)
@@ -159,7 +159,7 @@ def _finish(opened: OpenRun, run: SeedRun, trans: sa.RootTransaction, first: int
     for result in run.results[first:]:
         if result.outcome == "running":
             result.outcome = "applied"
-        audit.write(opened.conn, run, result)
+        audit_hook.write(opened.conn, run, result)
     if run.options.dry_run:
         trans.rollback()
 

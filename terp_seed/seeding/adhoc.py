@@ -12,10 +12,11 @@ from terp_seed.factories.registry import FACTORIES
 from terp_seed.plan import Step
 from terp_seed.runtime import policy
 from terp_seed.runtime.options import RunOptions
-from terp_seed.runtime.run import SeedRun, StepResult
+from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.seeding.apply import load_steps
+from terp_seed.store.audit import StepResult
 from terp_seed.store.ledger import Scope
 from terp_seed.validation.chunks import ChunkFindings
 from terp_seed.validation.runner import check_seeded

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
-import sqlalchemy as sa
-
 from terp_seed.console.progress import Progress
 from terp_seed.db.dialects import dialect_of
 from terp_seed.factories.base import Gen, Row, with_timestamps
@@ -21,7 +19,6 @@ from terp_seed.seeding.backup import write_backup
 from terp_seed.seeding.rollback import execute_rollback, plan_rollback
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
-from terp_seed.store.tables import ledger as ledger_table
 from terp_seed.validation.chunks import ChunkFindings
 from terp_seed.validation.runner import check_seeded
 
@@ -179,6 +176,5 @@ def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -
 def _render_offline_delete(run: SeedRun, scope: Scope, tables: tuple[str, ...]) -> None:
     for table in [t for t in reversed(TERP_TABLES) if t in tables]:
         t = metadata.tables[table]
-        recorded = sa.exists().where(scope.where(), ledger.covers(table, t.c.id))
-        run.execute(t.delete().where(recorded))
-    run.execute(ledger_table.delete().where(scope.where()))
+        run.execute(t.delete().where(ledger.recorded(scope, table, t.c.id)))
+    run.execute(ledger.forget_statement(scope))

@@ -24,7 +24,6 @@ from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
-from terp_seed.store.tables import ledger as ledger_table
 
 FORMAT = "terp-seed-backup/1"
 BACKUP_DIR_ENV = "TERP_SEED_BACKUP_DIR"
@@ -63,13 +62,7 @@ def write_backup(conn: sa.Connection, run: SeedRun, scope: Scope) -> str:
         out.write(json.dumps(header) + "\n")
         for table in [t for t in TERP_TABLES if counts.get(t)]:
             t = metadata.tables[table]
-            q = (
-                sa.select(t, ledger_table.c.run_id, ledger_table.c.revision)
-                .join(ledger_table, ledger.covers(table, t.c.id))
-                .where(scope.where())
-                .order_by(t.c.id)
-            )
-            for row in conn.execute(q):
+            for row in conn.execute(ledger.with_origin(t, scope)):
                 data = dict(row._mapping)
                 origin = {"run_id": data.pop("run_id"), "revision": data.pop("revision")}
                 line = {"table": table, "origin": origin, "row": _encode(data)}

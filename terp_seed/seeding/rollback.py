@@ -20,7 +20,6 @@ from terp_seed.errors import RollbackRefused, SeedStepFailed
 from terp_seed.schema import TERP_TABLES, metadata, relations
 from terp_seed.store import ledger as ledger_mod
 from terp_seed.store.ledger import DIGEST, Scope, SeededKeys, checksum_expr
-from terp_seed.store.tables import ledger
 
 log = logging.getLogger(__name__)
 SAMPLE = 20
@@ -204,11 +203,7 @@ def _modified(conn: sa.Connection, keys: SeededKeys, table: str) -> list[int]:
     again for every row: 40 s for 580,000 order lines.)
     """
     t = metadata.tables[table]
-    ranges = conn.execute(
-        sa.select(ledger.c.first_pk, ledger.c.last_pk, ledger.c.checksums)
-        .where(keys.scope.where(), ledger.c.table_name == table, ledger.c.checksums.is_not(None))
-        .order_by(ledger.c.first_pk)
-    )
+    ranges = ledger_mod.checksummed_ranges(conn, keys.scope, table)
     changed: list[int] = []
     for first, last, then in ranges:
         then = bytes(then)

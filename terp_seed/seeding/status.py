@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL
 from terp_seed.db.connection import connect, make_engine, redact
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.store import audit, ledger
+from terp_seed.store.setup import ledger_rows_per_key
 from terp_seed.store.tables import LEDGER_TABLE, SEED_VERSION_TABLE
 
 
@@ -81,16 +82,6 @@ def seed_status(url: URL, cfg: Config | None) -> SeedStatus:
 # Moved from cli/commands.py unchanged (its imports included), as another branch rewrites its
 # query: the merge stays a plain one.
 def ledger_counts(conn: sa.Connection) -> dict[str, int]:
-    from terp_seed.store.tables import ledger as table
-    from terp_seed.store.upgrades import row_ledger_present
-
-    if row_ledger_present(conn):  # not converted yet (status writes nothing): one row a key
-        old = sa.table(LEDGER_TABLE, sa.column("table_name"))
-        counted = conn.execute(
-            sa.select(old.c.table_name, sa.func.count()).group_by(old.c.table_name)
-        )
-        return {str(t): int(n) for t, n in counted}
-    rows = conn.execute(
-        sa.select(table.c.table_name, sa.func.sum(ledger.span_size())).group_by(table.c.table_name)
-    )
-    return {str(t): int(n) for t, n in rows}
+    """Seeded rows per table, as the ledger records them (read-only: a ledger of the first
+    layout, not converted yet, is counted one row a key)."""
+    return ledger.seeded_per_table(conn, rows_per_key=ledger_rows_per_key(conn))

@@ -9,12 +9,13 @@ from sqlalchemy.engine import URL
 
 from terp_seed.errors import ConfigError
 from terp_seed.runtime.options import RunOptions
-from terp_seed.runtime.run import SeedRun, StepResult
+from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata, relations
 from terp_seed.seeding.apply import remove
 from terp_seed.seeding.backup import check_backup, restore_backup
 from terp_seed.store import ledger
+from terp_seed.store.audit import StepResult
 from terp_seed.store.ledger import Scope
 
 

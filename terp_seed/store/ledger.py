@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from terp_seed.errors import SeedDataError
 from terp_seed.schema import metadata
-from terp_seed.store.tables import ledger
+from terp_seed.store.tables import LEDGER_TABLE, ledger
 
 DIGEST = 16  # bytes of one row's checksum
 PACKED_KEYS = 2_000  # keys whose checksums the server packs in one query
@@ -288,6 +288,52 @@ def seeded_keys(conn: sa.Connection, scope: Scope) -> SeededKeys:
     found = {t: sum(b - a + 1 for a, b in s) for t, s in spans.items()}
     ranges = {t: s[0] for t, s in spans.items() if len(s) == 1}
     return SeededKeys(scope, found, ranges, spans)
+
+
+def seeded_per_table(conn: sa.Connection, rows_per_key: bool = False) -> dict[str, int]:
+    """Seeded rows per table, the whole ledger; ``rows_per_key``: the ledger is still in the
+    first layout, one row per seeded row (read as it is: converting it takes DDL)."""
+    if rows_per_key:
+        old = sa.table(LEDGER_TABLE, sa.column("table_name"))
+        counted = conn.execute(
+            sa.select(old.c.table_name, sa.func.count()).group_by(old.c.table_name)
+        )
+        return {str(t): int(n) for t, n in counted}
+    rows = conn.execute(
+        sa.select(ledger.c.table_name, sa.func.sum(span_size())).group_by(ledger.c.table_name)
+    )
+    return {str(t): int(n) for t, n in rows}
+
+
+def with_origin(t: sa.Table, scope: Scope) -> sa.Select[Any]:
+    """The rows of ``t`` seeded within ``scope``, by key, each with the ``run_id`` and
+    ``revision`` that seeded it."""
+    return (
+        sa.select(t, ledger.c.run_id, ledger.c.revision)
+        .join(ledger, covers(t.name, t.c.id))
+        .where(scope.where())
+        .order_by(t.c.id)
+    )
+
+
+def checksummed_ranges(conn: sa.Connection, scope: Scope, table: str) -> sa.Result[int, int, bytes]:
+    """``(first key, last key, packed checksums)`` of each range of ``table`` seeded within
+    ``scope`` whose checksums are known, by first key."""
+    return conn.execute(
+        sa.select(ledger.c.first_pk, ledger.c.last_pk, ledger.c.checksums)
+        .where(scope.where(), ledger.c.table_name == table, ledger.c.checksums.is_not(None))
+        .order_by(ledger.c.first_pk)
+    )
+
+
+def recorded(scope: Scope, table: str, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """``column`` holds a key of ``table`` seeded within ``scope`` (an EXISTS on the ledger)."""
+    return sa.exists().where(scope.where(), covers(table, column))
+
+
+def forget_statement(scope: Scope) -> sa.Delete:
+    """The DELETE of the ledger rows within ``scope`` (for a run that renders SQL offline)."""
+    return ledger.delete().where(scope.where())
 
 
 def forget(conn: sa.Connection, scope: Scope, tables: Iterable[str] | None = None) -> int:

@@ -1,7 +1,9 @@
-"""terp-seed's own tables: the provenance ledger and the audit trail.
+"""terp-seed's own tables: the provenance ledger, the audit trail and their layout version.
 
-They live in their own metadata, apart from TERP's schema, and are created by the seed runtime
-(never by TERP's schema migrations). No column is ever added to a TERP table.
+Definitions only. They live in their own metadata, apart from TERP's schema, and are created and
+upgraded by :mod:`terp_seed.store.setup` (never by TERP's schema migrations). The ledger is read
+and written only through :mod:`terp_seed.store.ledger`, the audit trail only through
+:mod:`terp_seed.store.audit`. No column is ever added to a TERP table.
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ bookkeeping_metadata = sa.MetaData()
 LEDGER_TABLE = "terp_seed_ledger"
 OLD_LEDGER_TABLE = "terp_seed_ledger_v1"  # the first layout, while it is converted
 AUDIT_TABLE = "terp_seed_audit"
+LAYOUT_TABLE = "terp_seed_layout"  # one row: the layout version of the tables above
 SEED_VERSION_TABLE = "alembic_seed_version"
-MASK_PROGRESS_TABLE = "terp_seed_mask_progress"  # created by terp_seed.masking.state
+MASK_PROGRESS_TABLE = "terp_seed_mask_progress"  # defined in terp_seed.store.mask_progress
 OWN_TABLES = frozenset(
-    {LEDGER_TABLE, OLD_LEDGER_TABLE, AUDIT_TABLE, SEED_VERSION_TABLE, MASK_PROGRESS_TABLE}
+    {
+        LEDGER_TABLE,
+        OLD_LEDGER_TABLE,
+        AUDIT_TABLE,
+        LAYOUT_TABLE,
+        SEED_VERSION_TABLE,
+        MASK_PROGRESS_TABLE,
+    }
 )
 
 ledger = sa.Table(
@@ -62,48 +72,11 @@ audit = sa.Table(
 )
 
 
-def ensure_bookkeeping(conn: sa.Connection) -> None:
-    """Create the ledger and audit tables when missing, and bring a ledger of the first layout
-    (one row per seeded row) to the current one (DDL: call outside a seed transaction)."""
-    from terp_seed.store.upgrades import convert_row_ledger, row_ledger_present
-
-    old = row_ledger_present(conn)
-    if old:
-        _retire_row_ledger(conn)
-    bookkeeping_metadata.create_all(conn, checkfirst=True)
-    conn.commit()
-    if old or OLD_LEDGER_TABLE in sa.inspect(conn).get_table_names():
-        convert_row_ledger(conn)
-    conn.commit()
-
-
-def _retire_row_ledger(conn: sa.Connection) -> None:
-    """Rename the first-layout ledger out of the way (its index names too, on SQLite)."""
-    if conn.dialect.name == "sqlite":
-        for index in ("ix_terp_seed_ledger_revision", "ix_terp_seed_ledger_run"):
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
-        conn.exec_driver_sql(f"ALTER TABLE {LEDGER_TABLE} RENAME TO {OLD_LEDGER_TABLE}")
-    else:
-        conn.exec_driver_sql(f"RENAME TABLE {LEDGER_TABLE} TO {OLD_LEDGER_TABLE}")
-    conn.commit()
-
-
-def require_bookkeeping(conn: sa.Connection) -> None:
-    """A dry run must not create tables (DDL commits on MySQL): it needs them to exist."""
-    from terp_seed.errors import TerpSeedError
-    from terp_seed.store.upgrades import row_ledger_present
-
-    names = set(sa.inspect(conn).get_table_names())
-    old = row_ledger_present(conn) or OLD_LEDGER_TABLE in names
-    conn.commit()
-    if old:
-        raise TerpSeedError(
-            f"dry run: {LEDGER_TABLE} is in the first layout (one row per seeded row); run "
-            "`terp-seed init` or a real seed run once to convert it"
-        )
-    missing = [t for t in (LEDGER_TABLE, AUDIT_TABLE) if t not in names]
-    if missing:
-        raise TerpSeedError(
-            f"dry run needs terp-seed's own tables ({', '.join(missing)} missing): run "
-            "`terp-seed init` (creates only those tables) or a real seed run first"
-        )
+layout = sa.Table(
+    LAYOUT_TABLE,
+    bookkeeping_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1: one row
+    # the layout version of terp-seed's own tables (terp_seed.store.setup.CURRENT_LAYOUT)
+    sa.Column("version", sa.Integer, nullable=False),
+    mysql_engine="InnoDB",
+)

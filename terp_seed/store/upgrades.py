@@ -1,14 +1,14 @@
-"""Converting a ledger of the first layout (one row per seeded row) to key ranges.
+"""Converting a ledger of the first layout (one row per seeded row) to key ranges: layout 1 -> 2.
 
 The first layout held ``(run_id, revision, table_name, row_pk, checksum)`` with the checksum as
 32 hex digits. The current one holds a run of consecutive keys per row, with the rows' checksums
 packed in key order (:mod:`terp_seed.store.ledger`).
-:func:`~terp_seed.store.tables.ensure_bookkeeping`
-renames the old table to ``terp_seed_ledger_v1``, creates the new one, and calls
-:func:`convert_row_ledger`, which copies every old row, in the order they were written, into
-ranges (consecutive keys of one run, revision and table, with or without a checksum) and then
-drops the old table. Ranges already
-copied by an interrupted conversion are not copied twice, so running it again is safe.
+:func:`~terp_seed.store.setup.ensure_own_tables` calls :func:`retire_row_ledger` (renames the old
+table to ``terp_seed_ledger_v1``), creates the new one, calls :func:`copy_row_ledger`, which copies
+every old row, in the order they were written, into ranges (consecutive keys of one run, revision
+and table, with or without a checksum), records layout 2, and then drops the old table
+(:func:`drop_row_ledger`). Ranges already copied by an interrupted conversion are not copied
+twice, so running it again is safe.
 """
 
 from __future__ import annotations
@@ -27,18 +27,36 @@ BATCH = 1000  # ranges inserted per statement
 PAGE = 50_000  # old rows read per query
 
 
-def row_ledger_present(conn: sa.Connection) -> bool:
-    """True when ``terp_seed_ledger`` exists in the first layout (it has ``row_pk``)."""
-    inspector = sa.inspect(conn)
-    if LEDGER_TABLE not in inspector.get_table_names():
-        return False
-    return "row_pk" in {c["name"] for c in inspector.get_columns(LEDGER_TABLE)}
+def retire_row_ledger(conn: sa.Connection) -> None:
+    """Rename the first-layout ledger out of the way (its index names too, on SQLite)."""
+    if conn.dialect.name == "sqlite":
+        for index in ("ix_terp_seed_ledger_revision", "ix_terp_seed_ledger_run"):
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
+        conn.exec_driver_sql(f"ALTER TABLE {LEDGER_TABLE} RENAME TO {OLD_LEDGER_TABLE}")
+    else:
+        conn.exec_driver_sql(f"RENAME TABLE {LEDGER_TABLE} TO {OLD_LEDGER_TABLE}")
+    conn.commit()
 
 
 def convert_row_ledger(conn: sa.Connection) -> int:
     """Copy ``terp_seed_ledger_v1`` into the range ledger, then drop it; returns ranges added
-    (0 when there is no old table). The old rows are read :data:`PAGE` at a time, in the order
-    they were written, so memory stays bounded however large the old ledger."""
+    (0 when there is no old table)."""
+    added = copy_row_ledger(conn)
+    drop_row_ledger(conn)
+    return added
+
+
+def drop_row_ledger(conn: sa.Connection) -> None:
+    """Drop ``terp_seed_ledger_v1`` when it is there (once its rows are copied)."""
+    if OLD_LEDGER_TABLE in sa.inspect(conn).get_table_names():
+        conn.exec_driver_sql(f"DROP TABLE {OLD_LEDGER_TABLE}")
+    conn.commit()
+
+
+def copy_row_ledger(conn: sa.Connection) -> int:
+    """Copy ``terp_seed_ledger_v1`` into the range ledger; returns ranges added (0 when there is
+    no old table). The old rows are read :data:`PAGE` at a time, in the order they were
+    written, so memory stays bounded however large the old ledger."""
     if OLD_LEDGER_TABLE not in sa.inspect(conn).get_table_names():
         conn.commit()
         return 0
@@ -62,8 +80,6 @@ def convert_row_ledger(conn: sa.Connection) -> int:
     if batch:
         added += conn.execute(ledger.insert(), batch).rowcount
     conn.commit()  # one transaction: the copy is whole or absent
-    conn.exec_driver_sql(f"DROP TABLE {OLD_LEDGER_TABLE}")
-    conn.commit()
     log.warning(
         "converted the ledger to key ranges: %d row(s) of the first layout became %d range(s)",
         copied,

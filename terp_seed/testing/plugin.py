@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pytest_mysql import factories
 
 from terp_seed.db.connection import make_engine, resolve_url
-from terp_seed.store.tables import LEDGER_TABLE
+from terp_seed.store.tables import LEDGER_TABLE, ledger
 
 # One database name per pytest process, so parallel test runs on one server never collide.
 MYSQL_TEST_DB = f"terp_seed_test_{os.getpid()}"
@@ -186,8 +186,6 @@ def ledger_entries(
 ) -> list[tuple[str, str | None, str, int, bytes | None]]:
     """Every row the ledger records, one entry each, sorted:
     ``(run_id, revision, table, key, checksum or None)``."""
-    from terp_seed.store.tables import ledger
-
     out = []
     for run_id, revision, table, first, last, sums in conn.execute(sa.select(*ledger.c[1:])):
         for at, key in enumerate(range(int(first), int(last) + 1)):

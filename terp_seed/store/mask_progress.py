@@ -1,10 +1,11 @@
 """Where a masking run got to: ``terp_seed_mask_progress``, one row per table.
 
-terp-seed's own bookkeeping (like the ledger and the audit trail), created by the runtime and
-never part of TERP's schema. Each row says up to which primary key the table is masked, with
-which key (its fingerprint) and which rules, and holds a *canary*: a hash of the last masked
-row as it was written. A later run resumes after that key, and refuses when the canary no
-longer matches (the table was replaced, e.g. by restoring a fresh production copy).
+terp-seed's own bookkeeping (like the ledger and the audit trail), created by a masking run and
+never part of TERP's schema; this module is the only one that reads or writes it. Each row says
+up to which primary key the table is masked, with which key (its fingerprint) and which rules,
+and holds a *canary*: a hash of the last masked row as it was written. A later run resumes after
+that key, and refuses when the canary no longer matches (the table was replaced, e.g. by
+restoring a fresh production copy).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from terp_seed.runtime.run import utcnow
+from terp_seed.store.audit import utcnow
 from terp_seed.store.tables import MASK_PROGRESS_TABLE
 
 PROGRESS_TABLE = MASK_PROGRESS_TABLE
