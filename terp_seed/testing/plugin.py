@@ -72,6 +72,8 @@ def run_alembic(url: str, *args: str, env: dict[str, str] | None = None) -> Resu
 
 def run_cli(url: str, *args: str, env: dict[str, str] | None = None) -> Result:
     """Run ``terp-seed ARGS`` in this process against ``url``."""
+    # lazy: the plugin loads in every pytest session of a project that installs terp-seed;
+    # the whole CLI (factories, Faker, masking) only when a test runs a command
     from terp_seed.cli import main
 
     argv = ["-c", str(project_root() / "alembic.ini"), *args]
