@@ -28,7 +28,8 @@ CHUNK = 20_000
 
 def main(argv: list[str] | None = None) -> int:
     args = db.arguments(__doc__, rows=100_000).parse_args(argv)
-    from terp_seed.db.connection import make_engine, resolve_url
+    from terp_seed.db.engine import make_engine
+    from terp_seed.db.url import resolve_url
     from terp_seed.load.checksums import constant_defaults, digests, layout
     from terp_seed.load.encoder import TableEncoder
     from terp_seed.schema import metadata

@@ -92,7 +92,8 @@ def clients_table(
     median of ``repeat`` runs of each, run in turn (a, b, c, d, a, b, ...) so that the
     machine's ups and downs fall on all four alike."""
     url = db.fresh_database(server, DATABASE)
-    from terp_seed.db.connection import make_engine, resolve_url
+    from terp_seed.db.engine import make_engine
+    from terp_seed.db.url import resolve_url
 
     engine = make_engine(resolve_url(url, {}))
     print("\n## clients table alone (rows/s)\n")

@@ -5,7 +5,8 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from terp_seed.db.connection import make_engine, resolve_url
+from terp_seed.db.engine import make_engine
+from terp_seed.db.url import resolve_url
 from terp_seed.runtime.drift import include_object
 from terp_seed.schema import metadata
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from terp_seed.db.connection import resolve_url
+from terp_seed.db.url import resolve_url
 from terp_seed.plan import SeedPlan, load
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.run import SeedRun

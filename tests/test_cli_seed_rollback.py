@@ -8,7 +8,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from terp_seed.db.connection import make_engine, resolve_url
+from terp_seed.db.engine import make_engine
+from terp_seed.db.url import resolve_url
 from terp_seed.errors import ConfigError
 from terp_seed.plan import SeedPlan, load
 from terp_seed.runtime.options import parse_options

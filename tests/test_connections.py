@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from terp_seed.db.connection import connect, make_engine
+from terp_seed.db.engine import connect, make_engine
 from terp_seed.errors import ConnectError
 
 pytestmark = pytest.mark.mysql

@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy.engine import URL
 
 from terp_seed.console import output
-from terp_seed.db.connection import resolve_url
+from terp_seed.db.url import resolve_url
 from terp_seed.errors import ConfigError
 from terp_seed.runtime.options import RunOptions, parse_options
 

@@ -7,7 +7,7 @@ import argparse
 
 from terp_seed.cli.common import Subparsers, alembic_config, database_url, print_json, run_options
 from terp_seed.console import output
-from terp_seed.db.connection import connect, make_engine
+from terp_seed.db.engine import connect, make_engine
 from terp_seed.runtime.lock import current_holder, lock_name, seed_lock
 from terp_seed.seeding.status import seed_status
 from terp_seed.store.setup import ensure_own_tables

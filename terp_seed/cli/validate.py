@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from terp_seed.cli.common import Subparsers, database_url, print_json
 from terp_seed.console import output
-from terp_seed.db.connection import connect, make_engine, redact
+from terp_seed.db.engine import connect, make_engine
+from terp_seed.db.url import redact
 from terp_seed.errors import TerpSeedError
 from terp_seed.validation.runner import RuleResult, select_rules, validate
 

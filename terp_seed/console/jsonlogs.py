@@ -19,12 +19,13 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
+from terp_seed.db.url import redact_text
+
 _context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "terp_seed_log_context", default=MappingProxyType({})
 )
-_SECRET_PATTERNS = (
-    re.compile(r"(://[^:/@\s]*:)[^@\s]*@"),
-    re.compile(r"((?:password|passwd|pwd|mask_key|TERP_SEED_MASK_KEY)\s*[=:]\s*)\S+", re.I),
+_SECRET_ASSIGNED = re.compile(
+    r"((?:password|passwd|pwd|mask_key|TERP_SEED_MASK_KEY)\s*[=:]\s*)\S+", re.I
 )
 _secrets: set[str] = set()
 
@@ -37,8 +38,7 @@ def register_secret(value: str | None) -> None:
 
 def scrub(text: str) -> str:
     """Replace passwords and registered secrets in ``text`` with ``***``."""
-    text = _SECRET_PATTERNS[0].sub(r"\1***@", text)
-    text = _SECRET_PATTERNS[1].sub(r"\1***", text)
+    text = _SECRET_ASSIGNED.sub(r"\1***", redact_text(text))
     for secret in _secrets:
         text = text.replace(secret, "***")
     return text

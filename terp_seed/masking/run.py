@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL
 
 from terp_seed.console.jsonlogs import scrub
 from terp_seed.console.progress import Progress
-from terp_seed.db.connection import connect, make_engine
+from terp_seed.db.engine import connect, make_engine
 from terp_seed.errors import ConfigError, PiiLeakFound, SeedStepFailed
 from terp_seed.masking.mask import (
     MAX_CHUNK_SIZE,

@@ -21,14 +21,9 @@ from alembic.util import CommandError
 from sqlalchemy.schema import CreateTable
 
 from terp_seed.console import jsonlogs
-from terp_seed.db.connection import (
-    connect,
-    describe_db_error,
-    is_connection_lost,
-    make_engine,
-    redact,
-    resolve_url,
-)
+from terp_seed.db.engine import connect, make_engine
+from terp_seed.db.errors import describe_db_error, is_connection_lost
+from terp_seed.db.url import redact, resolve_url
 from terp_seed.errors import SeedStepFailed, TerpSeedError
 from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import record_failure

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from terp_seed.console import jsonlogs
-from terp_seed.db.connection import describe_db_error
+from terp_seed.db.errors import describe_db_error
 from terp_seed.errors import ConfigError
 from terp_seed.runtime import audit_hook
 from terp_seed.runtime.run import SeedRun

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from terp_seed.db.connection import ER_LOCK_WAIT_TIMEOUT, db_error_code, lock_wait_timeout
 from terp_seed.db.dialects import dialect_of
+from terp_seed.db.engine import lock_wait_timeout
+from terp_seed.db.errors import ER_LOCK_WAIT_TIMEOUT, db_error_code
 from terp_seed.errors import TerpSeedError
 from terp_seed.runtime.lock import HeldLock
 from terp_seed.schema import metadata

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from terp_seed.db.connection import connect, database_name
 from terp_seed.db.dialects import dialect_of
+from terp_seed.db.engine import connect
+from terp_seed.db.url import database_name
 from terp_seed.errors import ConnectError, LockTimeout, SeedStepFailed
 
 _MAX_NAME = 64

@@ -13,7 +13,7 @@ from typing import NoReturn, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from terp_seed.db.connection import ER_LOCK_DEADLOCK, db_error_code, operational_cause
+from terp_seed.db.errors import ER_LOCK_DEADLOCK, db_error_code, operational_cause
 from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import failure_detail
 from terp_seed.runtime.run import SeedRun

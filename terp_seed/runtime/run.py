@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import URL
 
 from terp_seed.console import output
-from terp_seed.db.connection import database_name
+from terp_seed.db.url import database_name
 from terp_seed.errors import ConfirmationRequired
 from terp_seed.factories.base import Gen, IdAllocator, Parents
 from terp_seed.runtime.key_blocks import KeyBlock

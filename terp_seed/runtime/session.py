@@ -19,7 +19,8 @@ from alembic.config import Config
 from sqlalchemy.engine import URL, Engine
 
 from terp_seed.console import jsonlogs, output
-from terp_seed.db.connection import connect, describe_db_error, make_engine, operational_cause
+from terp_seed.db.engine import connect, make_engine
+from terp_seed.db.errors import describe_db_error, operational_cause
 from terp_seed.errors import SeedStepFailed
 from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import record_failure

@@ -12,7 +12,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
-from terp_seed.db.connection import connect, make_engine, redact
+from terp_seed.db.engine import connect, make_engine
+from terp_seed.db.url import redact
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.store import audit, ledger
 from terp_seed.store.setup import ledger_rows_per_key

@@ -21,7 +21,8 @@ import pytest
 import sqlalchemy as sa
 from pytest_mysql import factories
 
-from terp_seed.db.connection import make_engine, resolve_url
+from terp_seed.db.engine import make_engine
+from terp_seed.db.url import resolve_url
 from terp_seed.store.tables import LEDGER_TABLE, ledger
 
 # One database name per pytest process, so parallel test runs on one server never collide.

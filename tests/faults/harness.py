@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from terp_seed.db.connection import make_engine, resolve_url
+from terp_seed.db.engine import make_engine
+from terp_seed.db.url import resolve_url
 from terp_seed.runtime.lock import lock_name
 from terp_seed.schema import TERP_TABLES, metadata, relations
 from terp_seed.testing.plugin import Result, ledger_entries, project_root, run_alembic, spawn

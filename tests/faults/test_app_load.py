@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from terp_seed.db.connection import db_error_code
+from terp_seed.db.errors import db_error_code
 from terp_seed.testing.plugin import schema_at_head
 
 from .conftest import attempts

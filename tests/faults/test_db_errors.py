@@ -225,7 +225,7 @@ def test_cli_session_retries_a_deadlock(mysql_url: str, attempt: int, tmp_path: 
     again after a deadlock: the first attempt's rows are rolled back, the second's commit."""
     from pymysql.err import OperationalError
 
-    from terp_seed.db.connection import resolve_url
+    from terp_seed.db.url import resolve_url
     from terp_seed.plan import Step
     from terp_seed.runtime.options import parse_options
     from terp_seed.runtime.run import SeedRun

@@ -1,133 +1,46 @@
-"""Where the database is, and how terp-seed connects to it.
-
-The URL comes from ``TERP_DATABASE_URL``, else the ini section's ``sqlalchemy.url``, else the
-embedded SQLite file ``terp_seed.sqlite`` in the working directory. Passwords are hidden in every
-string this module produces.
-"""
+"""What a database error means: its error number, whether the connection was lost, and one
+line naming the table and the cause."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.engine import Engine
 
-from terp_seed.db.dialects import dialect_of
-from terp_seed.errors import ConfigError, ConnectError
-
-URL_ENV = "TERP_DATABASE_URL"
-LOCK_WAIT_ENV = "TERP_SEED_LOCK_WAIT_TIMEOUT"
-DEFAULT_SQLITE_FILE = "terp_seed.sqlite"
-
-
-def resolve_url(ini_url: str | None, environ: Mapping[str, str] | None = None) -> URL:
-    """Return the database URL: environment first, then the ini file, then embedded SQLite."""
-    environ = os.environ if environ is None else environ
-    raw = environ.get(URL_ENV) or ini_url or f"sqlite:///{DEFAULT_SQLITE_FILE}"
-    try:
-        url = make_url(raw)
-    except Exception as exc:
-        raise ConfigError(
-            f"database URL {redact_text(raw)!r} is not a valid SQLAlchemy URL "
-            f"(expected e.g. mysql+pymysql://user@host:3306/terp); fix {URL_ENV} or sqlalchemy.url"
-        ) from exc
-    if url.get_backend_name() not in ("mysql", "mariadb", "sqlite"):
-        raise ConfigError(
-            f"database URL {redact(url)} uses {url.get_backend_name()!r}; terp-seed supports "
-            "mysql/mariadb (mysql+pymysql://...) and sqlite"
-        )
-    return url
-
-
-def redact(url: URL) -> str:
-    """The URL as a string with its password replaced by ``***``."""
-    return url.render_as_string(hide_password=True)
-
-
-def redact_text(text: str) -> str:
-    """Hide anything that looks like a password inside a URL embedded in free text."""
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
-
-
-def make_engine(url: URL) -> Engine:
-    """An engine whose connections are really closed when released (no pooling).
-
-    A pooled MySQL connection would keep a ``GET_LOCK`` lock after it is returned to the pool,
-    so terp-seed never pools.
-    """
-    kwargs: dict[str, Any] = {"poolclass": NullPool}
-    dialect = dialect_of(url)
-    connect_args: dict[str, Any] = {}
-    url = dialect.configure_url(url, connect_args, lock_wait_timeout())
-    if connect_args:
-        kwargs["connect_args"] = connect_args
-    engine = sa.create_engine(url, **kwargs)
-    dialect.configure_engine(engine)
-    return engine
-
-
-def lock_wait_timeout(environ: Mapping[str, str] | None = None) -> int | None:
-    """Seconds a statement waits for a lock another session holds (``TERP_SEED_LOCK_WAIT_TIMEOUT``).
-
-    ``None`` (unset) keeps the server's own values (InnoDB's default is 50 s for row locks,
-    a year for table metadata locks). A deploy pipeline sets it to fail fast, with one line
-    naming the cause, instead of hanging behind a long application transaction.
-    """
-    environ = os.environ if environ is None else environ
-    raw = environ.get(LOCK_WAIT_ENV, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 86400:
-        raise ConfigError(
-            f"{LOCK_WAIT_ENV}={raw!r} is not valid: use whole seconds from 1 to 86400"
-        )
-    return int(raw)
-
-
-def connect(engine: Engine) -> Connection:
-    """Open a connection, or raise a one-line :class:`ConnectError` naming what to check."""
-    try:
-        return engine.connect()
-    except sa.exc.DBAPIError as exc:
-        raise ConnectError(describe_connect_failure(engine.url, exc)) from None
-
-
-def describe_connect_failure(url: URL, exc: BaseException) -> str:
-    """One line: where we tried to connect, why it failed (no password), what to check."""
-    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-    reason = redact_text(reason)
-    if url.get_backend_name() == "sqlite":
-        return f"cannot open SQLite database {url.database!r}: {reason}; check the path exists"
-    host, port, db = url.host or "localhost", url.port or 3306, url.database or "(none)"
-    return (
-        f"cannot connect to database {db!r} on {host}:{port} as {url.username or '(no user)'}: "
-        f"{reason}; check that the server is running, the database exists and the credentials "
-        f"in {URL_ENV} or sqlalchemy.url are right"
-    )
-
-
-def database_name(url: URL) -> str:
-    """The database's name as users know it: the schema name, or the SQLite file's name."""
-    if url.get_backend_name() == "sqlite":
-        return os.path.basename(url.database or ":memory:") or ":memory:"
-    return url.database or ""
-
+from terp_seed.db.url import redact_text
 
 # MySQL/MariaDB error numbers that terp-seed explains (server errors, then client errors).
 ER_DUP_ENTRY = 1062
+
+
 ER_NET_PACKET_TOO_LARGE = 1153
+
+
 ER_LOCK_WAIT_TIMEOUT = 1205
+
+
 ER_LOCK_DEADLOCK = 1213
+
+
 ER_CONNECTION_KILLED = 1927
+
+
 CR_SERVER_GONE_ERROR = 2006
+
+
 CR_SERVER_LOST = 2013
+
+
 _CONNECTION_LOST = frozenset({ER_CONNECTION_KILLED, CR_SERVER_GONE_ERROR, CR_SERVER_LOST})
+
+
 # PyMySQL splits an executemany INSERT into statements of about this many bytes.
 _PYMYSQL_MAX_STMT = 1_024_000
+
+
 _TABLE_IN_SQL = re.compile(
     r"^\s*(?:INSERT(?:\s+IGNORE)?\s+INTO|DELETE\s+FROM|UPDATE|REPLACE\s+INTO)\s+`?(\w+)`?", re.I
 )
