@@ -37,6 +37,8 @@ class Dialect:
     stages_masked_chunks: ClassVar[bool] = False
     #: the rows the loader buffers per table before it writes them
     chunk_rows: ClassVar[int] = 2_000
+    #: the database user every session is (None: ask the server, ``CURRENT_USER()``)
+    fixed_user: ClassVar[str | None] = None
 
     def configure_url(self, url: URL, connect_args: dict[str, Any], lock_wait: int | None) -> URL:
         """The URL (and driver arguments, filled in place) an engine is made with.
@@ -125,6 +127,7 @@ class SQLiteDialect(Dialect):
     """The embedded default: one file, one writer."""
 
     names = ("sqlite",)
+    fixed_user = "sqlite"  # no accounts: the file's permissions decide
 
     def configure_engine(self, engine: Engine) -> None:
         sa.event.listen(engine, "connect", _sqlite_on_connect)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from terp_seed.db.dialects import dialect_of
 from terp_seed.load import pipe as load_pipe
 
-DEFAULT_CHUNK_ROWS = 2000  # SQLite and offline: rows buffered per table before a flush
-MYSQL_CHUNK_ROWS = 20_000  # MySQL: bigger chunks, as most of them go in by LOAD DATA
+DEFAULT_CHUNK_ROWS = 2000  # offline: rows buffered per table before a flush (else the dialect's)
 BULK_MIN_ROWS = 2000  # a MySQL chunk of at least this many rows of a table uses LOAD DATA
 RAMP = 8  # a step's first flush comes at 1/RAMP of a full chunk (not below the LOAD DATA
 # minimum, so SQLite, offline and small chunks keep their size), each next one at twice as many
@@ -49,8 +49,9 @@ class LoadSettings:
     ) -> LoadSettings:
         """The settings of a loader given these options (see
         :class:`~terp_seed.load.loader.Loader`)."""
-        mysql = conn is not None and conn.dialect.name in ("mysql", "mariadb")
-        chunk = chunk_rows or (MYSQL_CHUNK_ROWS if mysql else DEFAULT_CHUNK_ROWS)
+        dialect = dialect_of(conn) if conn is not None else None  # None: offline
+        mysql = dialect is not None and dialect.bulk_load
+        chunk = chunk_rows or (dialect.chunk_rows if dialect is not None else DEFAULT_CHUNK_ROWS)
         streams = bool(
             stream_rows and mysql and overlap and bulk_rows <= chunk and load_pipe.supported()
         )

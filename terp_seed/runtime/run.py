@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import URL
 
 from terp_seed.console import output
+from terp_seed.db.dialects import dialect_of
 from terp_seed.db.url import database_name
 from terp_seed.errors import ConfirmationRequired
 from terp_seed.factories.base import Gen, IdAllocator, Parents
@@ -134,8 +135,9 @@ class SeedRun:
     def _db_user(self) -> str | None:
         """The account the database says we are (``CURRENT_USER()``), cached for the run."""
         if self._current_user is None:
-            if self.url.get_backend_name() == "sqlite":
-                self._current_user = "sqlite"
+            fixed = dialect_of(self.url).fixed_user
+            if fixed is not None:
+                self._current_user = fixed
             elif self.connection is not None and not self.connection.closed:
                 try:
                     value = self.connection.execute(sa.text("SELECT CURRENT_USER()")).scalar()

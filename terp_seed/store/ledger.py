@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import SeedDataError
 from terp_seed.schema import metadata
 from terp_seed.store.tables import LEDGER_TABLE, ledger
@@ -30,8 +31,6 @@ DIGEST = 16  # bytes of one row's checksum
 PACKED_KEYS = 2_000  # keys whose checksums the server packs in one query
 MAX_SPAN = 20_000  # keys per ledger row at most: 320 KB of checksums, well inside a packet
 INLINE_SPANS = 64  # a table's ranges named inline in a query, at most; beyond, a ledger join
-NULL_TEXT = "\\N"
-SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -72,13 +71,7 @@ def checksum_columns(table: sa.Table) -> list[sa.Column[object]]:
 
 def checksum_expr(conn: sa.Connection, table: sa.Table) -> sa.ColumnElement[bytes]:
     """SQL for a row's 16-byte checksum, computed by the database on the stored row."""
-    cols = checksum_columns(table)
-    if conn.dialect.name == "sqlite":
-        return sa.func.terp_seed_md5(*cols, type_=sa.LargeBinary)
-    parts = [sa.func.coalesce(sa.cast(c, sa.String), sa.literal(NULL_TEXT)) for c in cols]
-    return sa.func.unhex(
-        sa.func.md5(sa.func.concat_ws(sa.literal(SEPARATOR), *parts)), type_=sa.LargeBinary
-    )
+    return dialect_of(conn).checksum(checksum_columns(table))
 
 
 def record_range(
@@ -138,7 +131,7 @@ def range_checksums(conn: sa.Connection, t: sa.Table, first: int, last: int) -> 
     a server allows for a statement of ours).
     """
     expr = checksum_expr(conn, t)
-    if conn.dialect.name not in ("mysql", "mariadb"):
+    if not dialect_of(conn).packs_checksums:
         where = t.c.id.between(first, last)
         sums = [bytes(d) for (d,) in conn.execute(sa.select(expr).where(where).order_by(t.c.id))]
         return len(sums), b"".join(sums)

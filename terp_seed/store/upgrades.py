@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from terp_seed.db.dialects import dialect_of
 from terp_seed.store.ledger import MAX_SPAN
 from terp_seed.store.tables import LEDGER_TABLE, OLD_LEDGER_TABLE, ledger
 
@@ -29,12 +30,8 @@ PAGE = 50_000  # old rows read per query
 
 def retire_row_ledger(conn: sa.Connection) -> None:
     """Rename the first-layout ledger out of the way (its index names too, on SQLite)."""
-    if conn.dialect.name == "sqlite":
-        for index in ("ix_terp_seed_ledger_revision", "ix_terp_seed_ledger_run"):
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
-        conn.exec_driver_sql(f"ALTER TABLE {LEDGER_TABLE} RENAME TO {OLD_LEDGER_TABLE}")
-    else:
-        conn.exec_driver_sql(f"RENAME TABLE {LEDGER_TABLE} TO {OLD_LEDGER_TABLE}")
+    indexes = ("ix_terp_seed_ledger_revision", "ix_terp_seed_ledger_run")
+    dialect_of(conn).rename_table(conn, LEDGER_TABLE, OLD_LEDGER_TABLE, indexes)
     conn.commit()
 
 
