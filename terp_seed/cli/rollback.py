@@ -6,8 +6,8 @@ import argparse
 
 from terp_seed.cli.common import Subparsers, add_common, database_url, run_options
 from terp_seed.console import output
-from terp_seed.seeding.backup import check_backup
-from terp_seed.seeding.undo import check_rollback_table, restore_file, rollback_seeded
+from terp_seed.seeding.backup import check_backup, restore_file
+from terp_seed.seeding.rollback import check_rollback_table, rollback_seeded
 
 
 def register(sub: Subparsers) -> None:

@@ -15,8 +15,7 @@ from terp_seed.runtime import policy
 from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
-from terp_seed.seeding.backup import write_backup
-from terp_seed.seeding.rollback import execute_rollback, plan_rollback
+from terp_seed.seeding.rollback import remove
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
 from terp_seed.validation.chunks import ChunkFindings
@@ -141,36 +140,6 @@ def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
     removed = remove(run, scope, f"downgrade of {plan.revision}", truncate=truncate)
     result.rows = {t: -n for t, n in removed.items()}
     result.outcome = "rolled back" if result.rows else "nothing-to-remove"
-
-
-def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -> dict[str, int]:
-    """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete."""
-    assert run.connection is not None
-    conn = run.connection
-    rp = plan_rollback(conn, scope)
-    if not rp.counts:
-        return {}
-    if run.options.dry_run:
-        return dict(rp.present)
-    run.confirm_destructive(action)
-    allow_modified = policy.may_delete_modified(run.options.env, run.options.include_modified)
-    for table, ids in rp.modified.items():
-        log.warning(
-            "%d seeded row(s) of %s changed since seeding: %s",
-            len(ids),
-            table,
-            ids[:10],
-            extra={"table": table},
-        )
-
-    def backup(plan: object) -> None:
-        if policy.backs_up_before_delete(run.options.env):
-            path = write_backup(conn, run, scope)
-            log.warning("backed up the rows to delete to %s", path, extra={"backup": path})
-
-    return execute_rollback(
-        conn, rp, allow_modified=allow_modified, before_delete=backup, truncate=truncate
-    )
 
 
 def _render_offline_delete(run: SeedRun, scope: Scope, tables: tuple[str, ...]) -> None:

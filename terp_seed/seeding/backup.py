@@ -18,11 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import URL
 
 from terp_seed.errors import ConfigError, SeedDataError
+from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
+from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.store import ledger
+from terp_seed.store.audit import StepResult
 from terp_seed.store.ledger import Scope
 
 FORMAT = "terp-seed-backup/1"
@@ -172,3 +176,25 @@ def _decode(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
                 value = base64.b64decode(raw)
         out[key] = value
     return out
+
+
+def restore_file(
+    options: RunOptions, url: URL, path: str, header: dict[str, Any] | None = None
+) -> tuple[SeedRun, StepResult]:
+    """Load a backup file's rows back with their keys and record their provenance; outside dev
+    the restore must be confirmed. ``header``: what :func:`check_backup` returned for the file,
+    when the caller checked it already; else it is checked here (a damaged file is refused
+    before the lock is taken)."""
+    if header is None:
+        header = check_backup(path)
+
+    def body(run: SeedRun) -> StepResult:
+        assert run.connection is not None
+        run.confirm_destructive(f"restore of {path}")
+        result = run.begin_step(None, "restore")
+        result.rows = restore_backup(run.connection, path)
+        result.detail = f"backup {path} (run {header.get('run_id')})"
+        result.outcome = "dry-run" if options.dry_run else "restored"
+        return result
+
+    return run_locked(options, url, None, body)

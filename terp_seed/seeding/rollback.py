@@ -1,4 +1,5 @@
-"""Rollback that can only remove what a seed inserted.
+"""Rollback that can only remove what a seed inserted: a revision's rows on downgrade, or a run,
+a revision or a table (with the seeded tables that depend on it) on ``terp-seed rollback``.
 
 The rows to delete are the ledger's rows within a :class:`~terp_seed.store.ledger.Scope`. Before
 anything is deleted, rollback looks for rows the seed did not insert that reference the rows it
@@ -15,10 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.engine import URL
 
-from terp_seed.errors import RollbackRefused, SeedStepFailed
+from terp_seed.errors import ConfigError, RollbackRefused, SeedStepFailed
+from terp_seed.runtime import policy
+from terp_seed.runtime.options import RunOptions
+from terp_seed.runtime.run import SeedRun
+from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata, relations
-from terp_seed.store import ledger as ledger_mod
+from terp_seed.seeding.backup import write_backup
+from terp_seed.store import ledger
 from terp_seed.store.ledger import DIGEST, Scope, SeededKeys, checksum_expr
 
 log = logging.getLogger(__name__)
@@ -66,7 +73,7 @@ class RollbackPlan:
 
 def plan_rollback(conn: sa.Connection, scope: Scope) -> RollbackPlan:
     """Inspect what rolling back ``scope`` would delete; changes nothing."""
-    keys = ledger_mod.seeded_keys(conn, scope)
+    keys = ledger.seeded_keys(conn, scope)
     counts = keys.counts
     present = {t: _present(conn, keys, t) for t in counts if t in metadata.tables}
     plan = RollbackPlan(scope, counts, present, keys=keys)
@@ -128,7 +135,7 @@ def execute_rollback(
     if before_delete is not None:
         before_delete(plan)
     deleted: dict[str, int] = {}
-    keys = plan.keys or ledger_mod.seeded_keys(conn, plan.scope)
+    keys = plan.keys or ledger.seeded_keys(conn, plan.scope)
     for table in plan.tables:
         t = metadata.tables[table]
         mine = keys.keys(table, t.c.id)  # a key range where the ledger proves one
@@ -147,8 +154,91 @@ def execute_rollback(
             )
         deleted[table] = n
     # One DELETE by scope (the scope's ledger rows: one per range of keys).
-    ledger_mod.forget(conn, plan.scope)
+    ledger.forget(conn, plan.scope)
     return deleted
+
+
+def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -> dict[str, int]:
+    """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete."""
+    assert run.connection is not None
+    conn = run.connection
+    rp = plan_rollback(conn, scope)
+    if not rp.counts:
+        return {}
+    if run.options.dry_run:
+        return dict(rp.present)
+    run.confirm_destructive(action)
+    allow_modified = policy.may_delete_modified(run.options.env, run.options.include_modified)
+    for table, ids in rp.modified.items():
+        log.warning(
+            "%d seeded row(s) of %s changed since seeding: %s",
+            len(ids),
+            table,
+            ids[:10],
+            extra={"table": table},
+        )
+
+    def backup(plan: object) -> None:
+        if policy.backs_up_before_delete(run.options.env):
+            path = write_backup(conn, run, scope)
+            log.warning("backed up the rows to delete to %s", path, extra={"backup": path})
+
+    return execute_rollback(
+        conn, rp, allow_modified=allow_modified, before_delete=backup, truncate=truncate
+    )
+
+
+def rollback_seeded(
+    options: RunOptions,
+    url: URL,
+    *,
+    run_id: str | None = None,
+    revision: str | None = None,
+    table: str | None = None,
+) -> tuple[SeedRun, dict[str, int]]:
+    """Remove the seeded rows of one run, revision or table (give exactly one), after
+    :func:`check_rollback_table`. Returns the run and the rows deleted per table; raises
+    :class:`ConfigError` when nothing seeded matches."""
+    check_rollback_table(table)
+
+    def body(run: SeedRun) -> dict[str, int]:
+        assert run.connection is not None
+        scope = rollback_scope(run_id=run_id, revision=revision, table=table)
+        if not ledger.counts(run.connection, scope):
+            raise ConfigError(f"nothing seeded matches {scope.describe()}: see `terp-seed status`")
+        result = run.begin_step(scope.revision, "rollback")
+        removed = remove(run, scope, f"rollback of {scope.describe()}")
+        result.rows = {t: -n for t, n in removed.items()}
+        result.outcome = "dry-run" if options.dry_run else "rolled back"
+        return removed
+
+    return run_locked(options, url, None, body)
+
+
+def check_rollback_table(table: str | None) -> None:
+    """Refuse an unknown table (:class:`ConfigError`); nothing is locked or read."""
+    if table and table not in metadata.tables:
+        raise ConfigError(f"unknown table {table!r}: use one of {', '.join(TERP_TABLES)}")
+
+
+def rollback_scope(
+    *, run_id: str | None = None, revision: str | None = None, table: str | None = None
+) -> Scope:
+    """The ledger scope of a run, else a revision, else a table with every table that depends
+    on it (children included)."""
+    if run_id:
+        return Scope(run_id=run_id)
+    if revision:
+        return Scope(revision=revision)
+    tables = {table}
+    changed = True
+    while changed:
+        changed = False
+        for rel in relations():
+            if rel.parent_table in tables and rel.child_table not in tables:
+                tables.add(rel.child_table)
+                changed = True
+    return Scope(tables=tuple(t for t in TERP_TABLES if t in tables))
 
 
 def _only_seeded(conn: sa.Connection, plan: RollbackPlan, table: str) -> bool:
@@ -203,11 +293,11 @@ def _modified(conn: sa.Connection, keys: SeededKeys, table: str) -> list[int]:
     again for every row: 40 s for 580,000 order lines.)
     """
     t = metadata.tables[table]
-    ranges = ledger_mod.checksummed_ranges(conn, keys.scope, table)
+    ranges = ledger.checksummed_ranges(conn, keys.scope, table)
     changed: list[int] = []
     for first, last, then in ranges:
         then = bytes(then)
-        found, now = ledger_mod.range_checksums(conn, t, int(first), int(last))
+        found, now = ledger.range_checksums(conn, t, int(first), int(last))
         if found == int(last) - int(first) + 1:
             if now != then:
                 changed.extend(
