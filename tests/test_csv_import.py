@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from terp_seed.csvload.importer import read_header, validate_file
+from terp_seed.csvload.check import read_header, validate_file
 from terp_seed.errors import SeedDataError
 from terp_seed.testing.plugin import run_cli, schema_at_head, table_checksums, table_counts
 

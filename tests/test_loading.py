@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from terp_seed.errors import SeedDataError
 from terp_seed.factories.base import Gen, IdAllocator, JsonText, Parents, with_timestamps
 from terp_seed.factories.parties import clients
-from terp_seed.load import load_data as ld
+from terp_seed.load import infile as ld
 from terp_seed.load.encoder import TableEncoder, escape, plain_json
-from terp_seed.load.load_data import load_data
+from terp_seed.load.infile import load_data
 from terp_seed.load.loader import Loader
 from terp_seed.schema import metadata
 from terp_seed.sizes import parse_size

@@ -13,7 +13,7 @@ from terp_seed.cli.common import (
     run_options,
 )
 from terp_seed.console import output
-from terp_seed.csvload.load import check_load, load_csv
+from terp_seed.csvload.run import check_load, load_csv
 
 
 def register(sub: Subparsers) -> None:

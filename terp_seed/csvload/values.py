@@ -1,4 +1,4 @@
-"""Reading a CSV field's text as the value of its column (:mod:`terp_seed.csvload.importer`).
+"""Reading a CSV field's text as the value of its column (:mod:`terp_seed.csvload.check`).
 
 :func:`reader` gives each column a converter that raises ``ValueError`` (or
 ``InvalidOperation``, ``TypeError``) on a text it cannot read, with a reason for the message.

@@ -4,7 +4,7 @@ The text uses ``FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY
 is ``\\N``; a backslash, tab, newline, carriage return or NUL inside a value is written as
 ``\\\\``, ``\\t``, ``\\n``, ``\\r``, ``\\0``; booleans are ``1``/``0``, JSON is serialised as
 SQLAlchemy would, dates and times as their ``str()``, decimals with their column's scale (as the
-server stores and shows them). The statement that sends it is :mod:`terp_seed.load.load_data`.
+server stores and shows them). The statement that sends it is :mod:`terp_seed.load.infile`.
 
 Encoding is the loader's hot path, so each table gets an encoder compiled for its columns that
 formats a row with one f-string and escapes nothing. Whether escaping was needed is then proved

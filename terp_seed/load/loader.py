@@ -2,7 +2,7 @@
 
 It takes a stream of ``(table, row)`` pairs, buffers rows per table, and flushes them in chunks,
 parents before children. A chunk goes in as a multi-row INSERT (SQLite, and small chunks on
-MySQL) or, on MySQL/MariaDB, by ``LOAD DATA LOCAL INFILE`` (:mod:`terp_seed.load.load_data`,
+MySQL) or, on MySQL/MariaDB, by ``LOAD DATA LOCAL INFILE`` (:mod:`terp_seed.load.infile`,
 its text from :mod:`terp_seed.load.encoder`). After each chunk its rows are recorded in the
 provenance ledger (:mod:`terp_seed.load.writer`), in the same transaction: one ledger row per
 run of consecutive keys, with the rows' checksums computed from the text sent when the

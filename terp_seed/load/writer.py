@@ -17,7 +17,7 @@ from terp_seed.errors import SeedDataError
 from terp_seed.load.checksums import first_mismatch, mismatched_column
 from terp_seed.load.chunk import Abandoned, Chunk, Written
 from terp_seed.load.encoder import plain_json
-from terp_seed.load.load_data import load_data, load_file
+from terp_seed.load.infile import load_data, load_file
 from terp_seed.load.offline import render_chunk
 from terp_seed.schema import metadata
 from terp_seed.store import ledger

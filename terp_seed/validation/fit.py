@@ -17,7 +17,7 @@ before such a chunk only its columns are checked, and the columns where the serv
 another value without a word (:attr:`ColumnFit.normalised`): an enum value in another case or
 with trailing spaces; a NULL for a TIMESTAMP NOT NULL where ``explicit_defaults_for_timestamp``
 is off. A chunk with a value of another type than its column's (a string in an integer, date
-or boolean column, a time of day in a date column: :mod:`terp_seed.load.load_data`) or a NULL key
+or boolean column, a time of day in a date column: :mod:`terp_seed.load.infile`) or a NULL key
 gets the full check before it is sent, and when the server refuses a chunk the loader runs the
 full check over it to name the value the same way.
 """

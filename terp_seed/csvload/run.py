@@ -1,5 +1,5 @@
 """Loading a CSV file into one table as one locked run with provenance (``terp-seed load``):
-the file is checked against the live schema first (:mod:`terp_seed.csvload.importer`) and
+the file is checked against the live schema first (:mod:`terp_seed.csvload.check`) and
 nothing is written when any row is bad; every loaded row is in the ledger under the run id."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic.config import Config
 from sqlalchemy.engine import URL
 
-from terp_seed.csvload.importer import read_header, validate_file
+from terp_seed.csvload.check import read_header, validate_file
 from terp_seed.errors import ConfigError
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.load.loader import Loader

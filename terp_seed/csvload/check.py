@@ -1,5 +1,5 @@
 """Checking a CSV file for ``terp-seed load --table T --csv FILE`` (a custom dataset, validated,
-loaded with provenance by :func:`terp_seed.csvload.load.load_csv`) and reading its rows.
+loaded with provenance by :func:`terp_seed.csvload.run.load_csv`) and reading its rows.
 
 The file is read twice, so its rows are never all in memory; what is kept is each key, unique
 value and reference, for the checks across the file (peak RSS 133 MB for 100,000 clients, 316 MB
