@@ -1,1 +1,2 @@
-"""Test helpers for terp-seed and for projects that test against it."""
+"""The pytest plugin for projects that test against terp-seed (terp-seed's own test helpers
+live in tests/support)."""
