@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -38,14 +39,17 @@ ORDER = (
 )
 
 
-def _dataset(size: str, seed: int = 5) -> dict[str, list[dict[str, Any]]]:
+AS_OF = date(2026, 6, 15)
+
+
+def _dataset(size: str, seed: int = 5, as_of: date = AS_OF) -> dict[str, list[dict[str, Any]]]:
     """Every factory's rows for ``size``, offline (parents from this run's own rows)."""
-    gen = Gen(seed, parse_size(size), IdAllocator(None), Parents(None))
+    gen = Gen(seed, parse_size(size), IdAllocator(None), Parents(None), as_of=as_of)
     out: dict[str, list[dict[str, Any]]] = {}
     for name in ORDER:
         spec = FACTORIES[name]
         for table, row in spec.fn(gen, gen.size.count(spec.table)):
-            with_timestamps(table, row)
+            with_timestamps(table, row, gen.calendar.now)
             gen.parents.remember(table, row)
             out.setdefault(table, []).append(row)
     return out
@@ -166,3 +170,36 @@ def test_parents_sample_is_every_row_below_the_limit_and_bounded_above(
     for k in (3, 1, 2):
         found.remember("categories", {"id": k, "name": f"c{k}"})
     assert found.by_key("categories", ["id", "name"], [2, 3, 9]) == [(3, "c3"), (2, "c2")]
+
+
+def _dates(rows: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, date]]:
+    """Every date and time the rows hold, as (table, column, day)."""
+    found = []
+    for table, table_rows in rows.items():
+        for row in table_rows:
+            for column, value in row.items():
+                if isinstance(value, datetime):
+                    found.append((table, column, value.date()))
+                elif isinstance(value, date):
+                    found.append((table, column, value))
+    return found
+
+
+# Dates a row may hold after the as-of day: what is due, valid or planned later.
+FUTURE_COLUMNS = {"due_date", "dueDate", "valid_until", "end_date", "start_date"}
+
+
+def test_every_date_is_placed_relative_to_the_as_of_day() -> None:
+    early, late = date(2025, 10, 31), date(2027, 3, 1)
+    first, second = _dataset("small", as_of=early), _dataset("small", as_of=late)
+    assert _dataset("small", as_of=early) == first  # same seed, same as-of: same rows
+    shift = late - early
+    for rows, as_of in ((first, early), (second, late)):
+        dates = _dates(rows)
+        assert dates
+        past = [(t, c, d) for t, c, d in dates if c not in FUTURE_COLUMNS]
+        assert max(d for _, _, d in past) <= as_of
+        assert min(d for _, _, d in dates) >= as_of - timedelta(days=2 * 365)
+    # the whole history moves with the as-of day, row for row
+    for (t1, c1, d1), (t2, c2, d2) in zip(_dates(first), _dates(second), strict=True):
+        assert (t1, c1) == (t2, c2) and d2 - d1 == shift, (t1, c1, d1, d2)

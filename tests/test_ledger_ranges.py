@@ -147,7 +147,7 @@ def test_many_scattered_ranges_are_found_through_the_ledger(any_url: str, engine
 
 def _client_rows(count: int) -> list[tuple[str, dict[str, Any]]]:
     gen = Gen(seed=5, size=parse_size(str(count)), ids=IdAllocator(None), parents=Parents(None))
-    return [(t, with_timestamps(t, r)) for t, r in clients(gen, count)]
+    return [(t, with_timestamps(t, r, gen.calendar.now)) for t, r in clients(gen, count)]
 
 
 def _server_sums(conn: sa.Connection, table: str) -> list[bytes]:

@@ -221,7 +221,7 @@ def test_temporary_file_is_gone_after_success_and_failure(
 
 def _client_rows(count: int, seed: int = 3) -> list[tuple[str, dict[str, Any]]]:
     gen = Gen(seed=seed, size=parse_size(str(count)), ids=IdAllocator(None), parents=Parents(None))
-    return [(t, with_timestamps(t, r)) for t, r in clients(gen, count)]
+    return [(t, with_timestamps(t, r, gen.calendar.now)) for t, r in clients(gen, count)]
 
 
 def _dump(conn: sa.Connection, tables: tuple[str, ...]) -> dict[str, list[tuple[Any, ...]]]:
@@ -510,7 +510,7 @@ def test_a_null_timestamp_the_server_would_stamp_is_refused_before_load_data(
 
     schema_at_head(mysql_url)
     gen = Gen(seed=3, size=parse_size("600"), ids=IdAllocator(None), parents=Parents(None))
-    rows = [(t, with_timestamps(t, r)) for t, r in vendors(gen, 600)]
+    rows = [(t, with_timestamps(t, r, gen.calendar.now)) for t, r in vendors(gen, 600)]
     rows[400][1]["createdAt"] = None
     loads = _spy_on_load_data(monkeypatch)
     with engine_for(mysql_url).connect() as conn:

@@ -41,6 +41,11 @@ BAD: list[tuple[tuple[str, ...], str | None, str]] = [
     (("drift=warn", "env=production"), None, "-x drift=warn is refused in production"),
     (("drift=warn",), "production", "-x drift=warn is refused in production"),
     (("confirm=",), None, "-x confirm='' is not valid: use the database name"),
+    (("as_of=2025-13-01",), None, "-x as_of='2025-13-01' is not valid: use a day YYYY-MM-DD"),
+    (("as_of=yesterday",), None, "-x as_of='yesterday' is not valid: use a day YYYY-MM-DD"),
+    (("as_of=2025-1-5",), None, "-x as_of='2025-1-5' is not valid"),
+    (("as_of=1999-12-31",), None, "-x as_of='1999-12-31' is not valid: use a day YYYY-MM-DD from"),
+    (("as_of=",), None, "-x as_of='' is not valid"),
 ]
 
 

@@ -42,7 +42,7 @@ def database_url(args: argparse.Namespace) -> URL:
 def run_options(args: argparse.Namespace) -> RunOptions:
     """The run options named by the command's flags (validated by :func:`parse_options`)."""
     x: dict[str, str] = {}
-    for key in ("env", "size", "seed", "confirm", "lock_timeout"):
+    for key in ("env", "size", "seed", "as_of", "confirm", "lock_timeout"):
         value = getattr(args, key, None)
         if value is not None:
             x[key] = str(value)

@@ -21,6 +21,12 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--table", action="append", required=True, help="table to seed (repeatable)")
     p.add_argument("--size", help="small, medium, large, xl or a number of rows")
     p.add_argument("--seed", help="integer seed (default fixed)")
+    p.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="the day the seeded business is seen on (default today): dates are placed "
+        "relative to it",
+    )
     add_common(p, writes=True)
     p.set_defaults(func=seed)
 

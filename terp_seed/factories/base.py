@@ -11,13 +11,14 @@ import hashlib
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from faker import Faker
 
 from terp_seed.errors import TerpSeedError
+from terp_seed.factories.calendar import Calendar, calendar, today
 from terp_seed.factories.cannabis import make_faker
 from terp_seed.factories.draw import Draw
 from terp_seed.factories.pools import Pools
@@ -38,20 +39,16 @@ class JsonText(str):
     __slots__ = ()
 
 
-# Dates are relative to a fixed day, so the same seed gives the same rows on any day.
-ANCHOR_DATE = date(2025, 10, 31)
-
-
-ANCHOR_TIME = datetime.combine(ANCHOR_DATE, time(17, 0))
 _CREATED = ("createdAt", "created_at")
 _UPDATED = ("updatedAt", "updated_at")
 
 
-def with_timestamps(table: str, row: Row) -> Row:
-    """Give a row deterministic creation/update times where its factory set none.
+def with_timestamps(table: str, row: Row, now: datetime) -> Row:
+    """Give a row deterministic creation/update times where its factory set none: ``now``,
+    the run's as-of moment (:attr:`Calendar.now`).
 
-    Without this the database would stamp ``now()``, and the same seed would give different
-    rows on different days. ``updatedAt`` equals ``createdAt`` for a freshly seeded row.
+    Without this the database would stamp the time of loading, and the same seed and as-of
+    day would give different rows. ``updatedAt`` equals ``createdAt`` for a freshly seeded row.
     """
     plan = _TIMESTAMP_COLUMNS.get(table)
     if plan is None:
@@ -67,10 +64,10 @@ def with_timestamps(table: str, row: Row) -> Row:
     created = row["createdAt"] if "createdAt" in row else row.get("created_at")
     for name in created_names:
         if name not in row:
-            row[name] = created = created or ANCHOR_TIME
+            row[name] = created = created or now
     for name in updated_names:
         if name not in row:
-            row[name] = created or ANCHOR_TIME
+            row[name] = created or now
     return row
 
 
@@ -225,9 +222,15 @@ class Gen:
     size: Size
     ids: IdAllocator
     parents: Parents
+    as_of: date = field(default_factory=today)
     _fakers: dict[str, Faker] = field(default_factory=dict)
     _pools: Pools | None = None
     _sequences: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    @property
+    def calendar(self) -> Calendar:
+        """The run's calendar: every date is placed relative to :attr:`as_of`."""
+        return calendar(self.as_of)
 
     @property
     def pools(self) -> Pools:

@@ -4,11 +4,11 @@ warehouse locations, and where each batch sits (batchLocations)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from terp_seed.factories.base import ANCHOR_DATE, Gen, Row
+from terp_seed.factories.base import Gen, Row
 from terp_seed.factories.cannabis import cannabis_provider
 from terp_seed.factories.cannabis_data import (
     CBD_RANGES,
@@ -25,7 +25,6 @@ from terp_seed.factories.draw import (
     decimal_ten_thousandths,
 )
 
-START_DATE = date(2024, 1, 1)  # TERP's generators date intake from 2024-01-01 to now
 BATCH_STATUS = (
     ("LIVE", 60),
     ("SOLD_OUT", 15),
@@ -41,7 +40,6 @@ EVENT_KINDS = (
     ("PAYMENT_DUE", "ACCOUNTING", 10),
 )
 # Every day from 2024-01-01 to the anchor day, built once.
-DAYS = tuple(START_DATE + timedelta(days=d) for d in range((ANCHOR_DATE - START_DATE).days + 1))
 
 
 def calendar_events(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -52,10 +50,11 @@ def calendar_events(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     if not users:
         return
     kind_of = Weighted([k[:2] for k in EVENT_KINDS], [k[2] for k in EVENT_KINDS])
-    recent = ANCHOR_DATE - timedelta(days=7)
+    days = gen.calendar.days
+    recent = gen.calendar.days_ago(7)
     for _ in range(count):
         event_type, module = kind_of(draw)
-        start = pick(DAYS)
+        start = pick(days)
         yield (
             "calendar_events",
             {
@@ -73,7 +72,7 @@ def calendar_events(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
 
 
 def lots(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
-    """Supplier intake events, dated 2024-01-01 to the anchor day."""
+    """Supplier intake events, dated over the run's history up to its as-of day."""
     draw = gen.draw("lots")
     pick, rnd = draw.pick, draw.random
     suppliers = [cid for cid, seller in gen.parents.rows("clients", ["id", "is_seller"]) if seller]
@@ -82,8 +81,9 @@ def lots(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         return
     next_code = gen.codes("lots", "code", "LOT-", 5)
     sentences = gen.pools.sentences
+    days = gen.calendar.days
     for _ in range(count):
-        when = datetime.combine(pick(DAYS), datetime.min.time()) + timedelta(
+        when = datetime.combine(pick(days), datetime.min.time()) + timedelta(
             hours=draw.between(7, 17)
         )
         yield (

@@ -10,10 +10,10 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from terp_seed.factories.base import ANCHOR_DATE, Gen, Row
+from terp_seed.factories.base import Gen, Row
+from terp_seed.factories.calendar import THIRTY_DAYS, Calendar
 from terp_seed.factories.cannabis_data import REFERENCE_FORMATS
 from terp_seed.factories.draw import Draw, Weighted, decimal_cents
-from terp_seed.factories.trading_days import THIRTY_DAYS
 
 METHODS = (("CHECK", 40), ("ACH", 30), ("WIRE", 15), ("CASH", 10), ("CREDIT_CARD", 5))
 _ZERO = Decimal("0.00")
@@ -55,6 +55,7 @@ class PaymentSelector:
 def invoice_with_payments(
     keys: SalesKeys,
     draw: Draw,
+    cal: Calendar,
     client_id: int,
     creator: int,
     day: date,
@@ -71,7 +72,7 @@ def invoice_with_payments(
     for k in range(n_payments):
         full = k == n_payments - 1 and rnd() >= 0.3
         amount = total - paid if full else int((total - paid) * (0.3 + 0.6 * rnd()) + 0.5)
-        pay_day = min(day + timedelta(days=draw.between(1, 45)), ANCHOR_DATE)
+        pay_day = min(day + timedelta(days=draw.between(1, 45)), cal.as_of)
         if amount <= 0:
             break
         paid += amount
@@ -99,7 +100,7 @@ def invoice_with_payments(
         status = "PAID"
     elif paid > 0:
         status = "PARTIAL"
-    elif due < ANCHOR_DATE:
+    elif due < cal.as_of:
         status = "OVERDUE"
     else:
         status = draw.pick(("SENT", "SENT", "VIEWED"))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from terp_seed.factories.base import ANCHOR_DATE, Gen, Row
+from terp_seed.factories.base import Gen, Row
 from terp_seed.factories.cannabis import cannabis_provider
 from terp_seed.factories.cannabis_data import (
     CULTIVATION_LICENSE_YEARS,
@@ -18,7 +18,6 @@ from terp_seed.factories.cannabis_data import (
 )
 from terp_seed.factories.draw import Draw
 
-ANCHOR = datetime.combine(ANCHOR_DATE, datetime.min.time()).replace(hour=17)
 # TERP's path B: 15% whales, 70% regular buyers, 15% supplier clients.
 CLIENT_MIX = (("WHL", 0.15), ("REG", 0.70), ("VND", 0.15))
 # Tuples: shared by every row of a kind (immutable) and serialised once by the bulk loader.
@@ -61,8 +60,8 @@ def _slug(text: str) -> str:
     return out.strip("-")
 
 
-def _when(days_ago: int) -> datetime:
-    return ANCHOR - timedelta(days=days_ago)
+def _when(gen: Gen, days_ago: int) -> datetime:
+    return gen.calendar.now - timedelta(days=days_ago)
 
 
 def users(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -71,7 +70,7 @@ def users(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     for i in range(count):
         first, last = rng.choice(pools.first_names), rng.choice(pools.last_names)
         uid = gen.ids.next_id("users")
-        created = _when(rng.randint(300, 700))
+        created = _when(gen, rng.randint(300, 700))
         yield (
             "users",
             {
@@ -82,7 +81,7 @@ def users(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                 "loginMethod": rng.choice(("google", "google", "email")),
                 "role": "admin" if i == 0 or rng.random() < 0.1 else "user",
                 "createdAt": created,
-                "lastSignedIn": _when(rng.randint(0, 30)),
+                "lastSignedIn": _when(gen, rng.randint(0, 30)),
             },
         )
 
@@ -129,7 +128,8 @@ def clients(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     buyer_names, phones, addresses = pools.buyer_names, pools.phones, pools.addresses
     sentences = pools.sentences
     n_contact, n_terms, n_sentences = len(_CONTACT), len(_CLIENT_TERMS), len(sentences)
-    n_created = len(_CLIENT_CREATED)
+    created_at = tuple(_when(gen, d) for d in range(400, 701))
+    n_created = len(created_at)
     whales: list[int] = []
     kinds = (("WHL", whales_n), ("REG", regular_n), ("VND", suppliers_n))
     supplier_names = _supplier_names(draw, suppliers_n)
@@ -179,7 +179,7 @@ def clients(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                     if not vendor and rnd() < 0.2
                     else None,
                     "referred_by_client_id": referred,
-                    "created_at": _CLIENT_CREATED[int(rnd() * n_created)],
+                    "created_at": created_at[int(rnd() * n_created)],
                 },
             )
             if vendor:
@@ -261,5 +261,4 @@ _CREDIT_LIMITS = {
     "REG": tuple(Decimal(n) for n in range(10_000, 50_001, 5000)),
     "VND": (Decimal(0),),
 }
-_CLIENT_CREATED = tuple(_when(d) for d in range(400, 701))
 _SUPPLIER_NOTES = tuple(f"{s}. Located in {r}." for s in SPECIALTIES for r in REGIONS)

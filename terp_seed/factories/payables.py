@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
-from terp_seed.factories.base import ANCHOR_DATE, Gen, Row
+from terp_seed.factories.base import Gen, Row
+from terp_seed.factories.calendar import THIRTY_DAYS
 from terp_seed.factories.draw import decimal_cents
-from terp_seed.factories.trading_days import DAYS, THIRTY_DAYS
 
 CENT = Decimal("0.01")
 _ZERO = Decimal("0.00")
@@ -50,8 +50,9 @@ def bills(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     if not (vendors and users):
         return
     next_number = gen.codes("bills", "billNumber", "BILL-", 6)
+    cal = gen.calendar
     for _ in range(count):
-        day = pick(DAYS)
+        day = pick(cal.days)
         subtotal = decimal_cents(draw.cents(2_000, 60_000))
         due = day + THIRTY_DAYS
         yield (
@@ -68,7 +69,7 @@ def bills(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                 "totalAmount": subtotal,
                 "amountPaid": _ZERO,
                 "amountDue": subtotal,
-                "status": "OVERDUE" if due < ANCHOR_DATE else pick(("PENDING", "APPROVED")),
+                "status": "OVERDUE" if due < cal.as_of else pick(("PENDING", "APPROVED")),
                 "createdBy": pick(users),
             },
         )

@@ -14,6 +14,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from terp_seed.factories.base import Gen, JsonText, Row
+from terp_seed.factories.calendar import (
+    ONE_DAY,
+    THIRTY_DAYS,
+    TWO_DAYS,
+    WORKING_MINUTES,
+    Calendar,
+)
 from terp_seed.factories.cannabis_data import FLOWER
 from terp_seed.factories.draw import (
     Draw,
@@ -30,15 +37,6 @@ from terp_seed.factories.invoicing import (
     sale_status,
 )
 from terp_seed.factories.stock import Stock
-from terp_seed.factories.trading_days import (
-    AGES,
-    DAYS,
-    MIDNIGHTS,
-    ONE_DAY,
-    THIRTY_DAYS,
-    TWO_DAYS,
-    WORKING_MINUTES,
-)
 
 TERMS_DAYS = {"COD": 0, "NET_7": 7, "NET_15": 15, "NET_30": 30, "CONSIGNMENT": 30}
 
@@ -68,10 +66,12 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     invoiced = min(sales, n_invoices)
     payer = PaymentSelector(n_payments, invoiced + standalone, draw.rng)
     keys = SalesKeys(gen)
+    cal = gen.calendar
+    days = cal.days
     sale_no = 0
     for i in range(count):
         client_id = (pick(whales) if rnd() < 0.7 else pick(buyers))[0]
-        day_no = int(rnd() * len(DAYS))
+        day_no = int(rnd() * len(days))
         creator = pick(users)
         order_id = gen.ids.next_id("orders")
         lines, items, subtotal, cogs_total = _lines(
@@ -79,7 +79,17 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         )
         is_quote = i in quotes
         row = _order_row(
-            keys, draw, order_id, client_id, day_no, creator, items, subtotal, cogs_total, is_quote
+            keys,
+            draw,
+            cal,
+            order_id,
+            client_id,
+            day_no,
+            creator,
+            items,
+            subtotal,
+            cogs_total,
+            is_quote,
         )
         invoice: Row | None = None
         payments: list[Row] = []
@@ -87,7 +97,15 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
             sale_no += 1
             if sale_no <= invoiced:
                 invoice, payments = invoice_with_payments(
-                    keys, draw, client_id, creator, DAYS[day_no], subtotal, order_id, payer.take()
+                    keys,
+                    draw,
+                    cal,
+                    client_id,
+                    creator,
+                    days[day_no],
+                    subtotal,
+                    order_id,
+                    payer.take(),
                 )
                 row["invoice_id"] = invoice["id"]
                 row["saleStatus"] = sale_status(invoice["status"])
@@ -103,9 +121,10 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         invoice, payments = invoice_with_payments(
             keys,
             draw,
+            cal,
             client_id,
             pick(users),
-            pick(DAYS),
+            pick(days),
             draw.cents(500, 50_000),
             None,
             payer.take(),
@@ -176,6 +195,7 @@ def _lines(
 def _order_row(
     keys: SalesKeys,
     draw: Draw,
+    cal: Calendar,
     order_id: int,
     client_id: int,
     day_no: int,
@@ -187,13 +207,13 @@ def _order_row(
 ) -> Row:
     """An order from its lines' totals: subtotal in cents, cost of goods in millionths."""
     rnd, pick = draw.random, draw.pick
-    day = DAYS[day_no]
+    day = cal.days[day_no]
     if is_quote:
         terms = None
     else:
         terms = "CONSIGNMENT" if rnd() < 0.5 else pick(("NET_7", "NET_15", "NET_30", "COD"))
-    age = AGES[day_no]
-    created = MIDNIGHTS[day_no] + pick(WORKING_MINUTES)
+    age = cal.ages[day_no]
+    created = cal.midnights[day_no] + pick(WORKING_MINUTES)
     shipped = not is_quote and age > 3
     margin = subtotal * 10_000 - cogs_total  # millionths
     subtotal_value = decimal_cents(subtotal)

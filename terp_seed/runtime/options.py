@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from terp_seed.errors import ConfigError
+from terp_seed.factories.calendar import today
 from terp_seed.runtime.policy import ENVIRONMENTS, check_drift_mode
 from terp_seed.schema import metadata
 from terp_seed.sizes import Size, parse_size
@@ -16,6 +18,7 @@ ENV_VAR = "TERP_ENV"
 DEFAULT_SEED = 20260101
 DEFAULT_LOCK_TIMEOUT = 60.0
 DRIFT_MODES = ("strict", "warn")
+FIRST_AS_OF, LAST_AS_OF = date(2000, 1, 1), date(2099, 12, 31)
 _TRUE = ("1", "true", "yes", "on")
 # Not "": a bare ``-x dry_run`` must not quietly mean a real run.
 _FALSE = ("0", "false", "no", "off")
@@ -31,6 +34,8 @@ OPTION_HELP: dict[str, str] = {
     "lock_timeout": f"seconds to wait for the seed lock (default {DEFAULT_LOCK_TIMEOUT:g})",
     "drift": "strict (default) stops on breaking drift; warn continues (dev and test only)",
     "include_modified": "1 lets a rollback outside dev delete rows changed since seeding",
+    "as_of": "the day the seeded business is seen on, YYYY-MM-DD (default today, UTC): every "
+    "generated date is placed relative to it",
 }
 
 
@@ -47,6 +52,7 @@ class RunOptions:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     drift: str = "strict"
     include_modified: bool = False
+    as_of: date = field(default_factory=today)
 
 
 def parse_bool(key: str, value: str) -> bool:
@@ -110,6 +116,8 @@ def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = 
         kw["confirm"] = xargs["confirm"].strip()
     if "lock_timeout" in xargs:
         kw["lock_timeout"] = _parse_float("lock_timeout", xargs["lock_timeout"])
+    if "as_of" in xargs:
+        kw["as_of"] = parse_as_of(xargs["as_of"])
     if "drift" in xargs:
         drift = xargs["drift"].strip().lower()
         if drift not in DRIFT_MODES:
@@ -118,6 +126,21 @@ def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = 
     options = RunOptions(**kw)  # type: ignore[arg-type]
     check_drift_mode(options.env, options.drift)
     return options
+
+
+def parse_as_of(value: str) -> date:
+    """A day ``YYYY-MM-DD`` from 2000 to 2099; anything else is a :class:`ConfigError`."""
+    text = value.strip()
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not FIRST_AS_OF <= day <= LAST_AS_OF:
+        raise ConfigError(
+            f"-x as_of={value!r} is not valid: use a day YYYY-MM-DD from {FIRST_AS_OF} to "
+            f"{LAST_AS_OF}, e.g. -x as_of={today()}"
+        )
+    return day
 
 
 def _parse_int(key: str, value: str, minimum: int) -> int:

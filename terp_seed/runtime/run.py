@@ -83,6 +83,7 @@ class SeedRun:
                 size=self.options.size,
                 ids=IdAllocator(self.connection, keys),
                 parents=Parents(self.connection),
+                as_of=self.options.as_of,
                 _pools=self._gen.built_pools if self._gen is not None else None,
             )
         return self._gen

@@ -14,7 +14,11 @@ def print_summary(run: SeedRun) -> None:
     verb = "would change" if run.options.dry_run else "changed"
     about = [f"env {run.options.env}"]
     if any(r.direction == "upgrade" for r in run.results):  # a downgrade generates nothing
-        about += [f"size {run.options.size.name}", f"seed {run.options.seed}"]
+        about += [
+            f"size {run.options.size.name}",
+            f"seed {run.options.seed}",
+            f"as of {run.options.as_of}",
+        ]
     if run.options.dry_run:
         about.append("DRY RUN: nothing was written")
     output.say(f"terp-seed run {run.run_id} ({', '.join(about)})")

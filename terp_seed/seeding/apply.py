@@ -117,8 +117,9 @@ def reserve_keys(
 
 
 def _remembering(gen: Gen, stream: Iterator[tuple[str, Row]]) -> Iterator[tuple[str, Row]]:
+    now = gen.calendar.now
     for table, row in stream:
-        with_timestamps(table, row)
+        with_timestamps(table, row, now)
         gen.parents.remember(table, row)
         yield table, row
 
