@@ -60,6 +60,8 @@ class Rule:
     :param unique_column: for a ``unique:`` rule, its column: while the live table has a UNIQUE
         index on exactly that column the database itself refuses duplicates, and the query is
         not needed (it runs as soon as the index is missing).
+    :param source: where in TERP's code (EvanTenenbaum/TERP at b2e16915) the rule comes from,
+        ``"server/ordersDb.ts:178"``; empty for rules the schema itself states.
     """
 
     name: str
@@ -71,6 +73,7 @@ class Rule:
     condition: ConditionFn | None = None
     batch: Batch | None = None
     unique_column: str | None = None
+    source: str = ""
 
     @property
     def tables(self) -> tuple[str, ...]:
