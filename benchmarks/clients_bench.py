@@ -121,7 +121,7 @@ def client_rows(
     gen = Gen(SEED, parse_size(str(count)), IdAllocator(conn, blocks), Parents(conn))
     for table, row in clients(gen, count):
         if table == "clients":
-            yield with_timestamps(table, row)
+            yield with_timestamps(table, row, gen.calendar.now)
 
 
 def reset(engine: sa.Engine) -> None:
@@ -244,7 +244,9 @@ def generation_only(count: int) -> Timing:
     gen = Gen(SEED, parse_size(str(count)), IdAllocator(None), Parents(None))
     assert gen.pools.buyer_names  # built once per run, before the clock starts
     started = time.perf_counter()
-    rows = sum(1 for table, row in clients(gen, count) if with_timestamps(table, row))
+    rows = sum(
+        1 for table, row in clients(gen, count) if with_timestamps(table, row, gen.calendar.now)
+    )
     return Timing(rows, time.perf_counter() - started)
 
 
