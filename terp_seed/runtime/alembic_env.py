@@ -27,7 +27,6 @@ from terp_seed.db.url import redact, resolve_url
 from terp_seed.errors import SeedStepFailed, TerpSeedError
 from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import record_failure
-from terp_seed.runtime.lock import HeldLock
 from terp_seed.runtime.options import parse_options
 from terp_seed.runtime.retry import with_retries
 from terp_seed.runtime.run import SeedRun
@@ -116,18 +115,18 @@ def _migrate(
     """Run the pending revisions; a revision rolled back by a deadlock runs again (the ones
     before it stay committed)."""
 
-    engine, conn, held = opened.engine, opened.conn, opened.held
+    engine, conn = opened.engine, opened.conn
 
     def attempt() -> None:
         if run.options.dry_run:
-            _dry_run(context, conn, run, version_table, steps, held)
+            _dry_run(context, opened, run, version_table, steps)
             return
         if conn.in_transaction():
             # Alembic would take an open transaction (begun by a read after a failed
             # attempt) for the caller's and never commit a revision: the run would exit 0
             # having written nothing.
             conn.rollback()
-        _configure(context, conn, run, version_table, steps, held)
+        _configure(context, opened, run, version_table, steps)
         with context.begin_transaction():
             context.run_migrations(run=run)
 
@@ -180,12 +179,7 @@ class _Steps:
 
 
 def _configure(
-    context: EnvironmentContext,
-    conn: sa.Connection,
-    run: SeedRun,
-    version_table: str,
-    steps: _Steps,
-    held: HeldLock,
+    context: EnvironmentContext, opened: OpenRun, run: SeedRun, version_table: str, steps: _Steps
 ) -> None:
     extra: dict[str, Any] = {"fn": steps} if steps.fn is not None else {}
     audit_step = audit_hook.version_hook(run)
@@ -194,12 +188,12 @@ def _configure(
         # In the step's transaction, before it commits: a step that no longer holds the lock
         # is rolled back, then the step is audited.
         if ctx.connection is not None and not ctx.as_sql:
-            held.check(ctx.connection)
+            opened.held.check(ctx.connection)
         audit_step(ctx=ctx, **kw)
 
     hook: Any = on_version_apply  # Alembic calls it with keywords; its hint says positional
     context.configure(
-        connection=conn,
+        connection=opened.conn,
         version_table=version_table,
         transaction_per_migration=True,
         on_version_apply=hook,
@@ -209,12 +203,7 @@ def _configure(
 
 
 def _dry_run(
-    context: EnvironmentContext,
-    conn: sa.Connection,
-    run: SeedRun,
-    version_table: str,
-    steps: _Steps,
-    held: HeldLock,
+    context: EnvironmentContext, opened: OpenRun, run: SeedRun, version_table: str, steps: _Steps
 ) -> None:
     """Run the revisions inside one transaction that is always rolled back.
 
@@ -222,11 +211,12 @@ def _dry_run(
     and never commits it per revision. A missing version table is created as a TEMPORARY
     table: CREATE TABLE would commit on MySQL (and autocommit on SQLite) and outlive the run.
     """
+    conn = opened.conn
     outer = conn.begin()
     try:
         if not sa.inspect(conn).has_table(version_table):
             _temporary_version_table(version_table).create(conn)
-        _configure(context, conn, run, version_table, steps, held)
+        _configure(context, opened, run, version_table, steps)
         with context.begin_transaction():
             context.run_migrations(run=run)
     finally:
