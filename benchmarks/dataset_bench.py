@@ -151,7 +151,7 @@ def _child(variant: str, argv: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
     from alembic.config import main
 
-    import terp_seed.runtime.alembic_env as env
+    import terp_seed.runtime.session as env
     import terp_seed.seeding.apply as steps
 
     if variant.startswith("no-validation"):

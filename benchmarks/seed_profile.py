@@ -75,7 +75,7 @@ def _alembic(argv: list[str]) -> None:
 def _instrument(
     threshold: float,
 ) -> tuple[dict[str, float], list[tuple[float, str]], dict[str, float]]:
-    import terp_seed.runtime.alembic_env as env
+    import terp_seed.runtime.session as env
     import terp_seed.seeding.apply as steps
     from terp_seed.validation.chunks import ChunkFindings
 
