@@ -46,7 +46,7 @@ def brands(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         names.append(f"{provider.brand_name()} {len(names) + 1}")
     history = (gen.calendar.as_of - gen.calendar.start).days
     for name in names[:count]:
-        # after every supplier (60+ days before the history), before every product
+        # after every supplier (45+ days before the history), before every product
         created = gen.calendar.moment(history + rng.randint(10, 29))
         yield (
             "brands",

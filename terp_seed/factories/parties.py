@@ -84,7 +84,7 @@ def vendors(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     names = _supplier_names(draw, count, taken)
     slugs = _SlugCache()
     history = (gen.calendar.as_of - gen.calendar.start).days
-    created_at = tuple(_when(gen, history + d) for d in range(60, 761))
+    created_at = tuple(_when(gen, history + d) for d in range(45, 61))
     for _ in range(count):
         cid = gen.ids.next_id("clients")
         gen.ids.claim("vendors", cid)
@@ -115,9 +115,13 @@ def vendors(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                 "is_contractor": False,
                 "tags": TAGS["VND"],
                 "credit_limit": _ZERO,  # 0 = no limit; TERP never computed one for a supplier
+                "credit_limit_updated_at": None,
+                "creditLimitSource": "CALCULATED",
+                "credit_limit_override_reason": None,
                 "vip_portal_enabled": False,
                 "wishlist": None,
                 "referred_by_client_id": None,
+                "deleted_at": None,
                 "created_at": created,
                 "updated_at": created,
             },
@@ -186,7 +190,7 @@ def clients(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     history = (gen.calendar.as_of - gen.calendar.start).days
     # buyers were customers before the history the seed writes begins (TERP's seeder: clients
     # from 2023, activity from 2024); a credit decision came later, before the history too
-    created_at = tuple(_when(gen, history + d) for d in range(30, 731))
+    created_at = tuple(_when(gen, history + d) for d in range(30, 61))
     n_created = len(created_at)
     whales: list[int] = []
     deleted_at = tuple(_when(gen, d) for d in range(1, history))

@@ -100,7 +100,7 @@ def users(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                 "loginMethod": login,
                 "role": role,
                 # staff were hired before the history the seed writes begins
-                "createdAt": _when(gen, history + rng.randint(30, 700)),
+                "createdAt": _when(gen, history + rng.randint(30, 60)),
                 "lastSignedIn": _when(gen, rng.randint(0, 30)),
             },
         )
