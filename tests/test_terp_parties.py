@@ -339,3 +339,81 @@ def test_the_parties_rules_hold(seeded: sa.Connection) -> None:
         if rows:
             broken[rule.name] = [r[0] for r in rows[:5]]
     assert broken == {}
+
+
+# -- aligned key spaces: a supplier's vendor takes its client's key --------------------------
+
+
+def test_id_allocator_aligns_clients_and_vendors_and_claims_partner_keys() -> None:
+    from terp_seed.errors import TerpSeedError
+    from terp_seed.factories.base import IdAllocator
+
+    class Block:
+        def __init__(self, first: int, end: int) -> None:
+            self.first, self.end, self.size = first, end, end - first
+
+    ids = IdAllocator(None, {"clients": Block(40, 60), "vendors": Block(40, 60)})
+    assert ids.next_id("clients") == 40
+    assert ids.claim("vendors", 40) == 40
+    assert ids.next_id("clients") == 41 and ids.next_id("clients") == 42
+    assert ids.claim("vendors", 42) == 42
+    with pytest.raises(TerpSeedError, match="key 41 was claimed"):
+        ids.claim("vendors", 41)
+    with pytest.raises(TerpSeedError, match="reserved"):
+        ids.claim("vendors", 60)
+    offline = IdAllocator(None)
+    assert offline.next_id("vendors") == offline.next_id("clients") == 1
+
+
+def _app_rows(conn: sa.Connection, clients: int, vendors: int) -> None:
+    """What TERP itself wrote before the seed: clients and vendors with different maxima."""
+    for i in range(1, clients + 1):
+        conn.execute(
+            sa.text("INSERT INTO clients (id, teri_code, name) VALUES (:i, :c, :n)"),
+            {"i": i, "c": f"APP{i}", "n": f"App Client {i}"},
+        )
+    for i in range(1, vendors + 1):
+        conn.execute(
+            sa.text("INSERT INTO vendors (id, name) VALUES (:i, :n)"),
+            {"i": i * 3, "n": f"App Vendor {i}"},
+        )
+
+
+@pytest.mark.parametrize(("clients", "vendors"), [(7, 12), (40, 2)])
+def test_seeded_vendors_take_their_clients_keys_on_a_used_database(
+    any_url: str, engine_for: Any, clients: int, vendors: int
+) -> None:
+    """On a database where the application already has clients and vendors (either table
+    ahead), the seed's first client and vendor key is the same, past both maxima, and every
+    seeded supplier's vendor has its client's key; the application's next inserts collide
+    with nothing."""
+    schema_at_head(any_url)
+    engine = engine_for(any_url)
+    with engine.begin() as conn:
+        _app_rows(conn, clients, vendors)
+    args = ("-n", "seed", "-x", "size=small", "-x", "as_of=2026-04-20")
+    result = run_alembic(any_url, *args, "upgrade", "0003_clients_suppliers")
+    assert result.code == 0, result.err[-2000:]
+    top = max(clients, vendors * 3)
+    with engine.begin() as conn:
+        seeded = _rows(conn, "SELECT id, name FROM vendors WHERE name NOT LIKE 'App %'")
+        names = dict(_rows(conn, "SELECT id, name FROM clients"))
+        first_client = _rows(conn, "SELECT MIN(id) FROM clients WHERE teri_code NOT LIKE 'APP%'")
+        assert seeded and all(names[vid] == name for vid, name in seeded)
+        assert min(vid for vid, _n in seeded) == first_client[0][0] > top
+        # the application inserts after the seed: no key it takes is a seeded one
+        conn.execute(sa.text("INSERT INTO clients (teri_code, name) VALUES ('APPX', 'Later')"))
+        conn.execute(sa.text("INSERT INTO vendors (name) VALUES ('Later Vendor')"))
+        assert _rows(conn, "SELECT COUNT(*) FROM clients")[0][0] == clients + 5 + 10 + 1
+        assert len(_rows(conn, "SELECT id FROM vendors")) == vendors + 5 + 1
+
+
+@pytest.mark.mysql
+def test_medium_on_mariadb_reads_as_terp_reads_it(mysql_url: str, engine_for: Any) -> None:
+    _seed(mysql_url, "medium", 5, "2026-04-20")
+    with engine_for(mysql_url).connect() as conn:
+        test_seeded_staff_can_log_in(conn)
+        test_a_supplier_is_one_party_under_both_readings(conn)
+        test_strains_are_found_by_terps_slug(conn)
+        test_credit_limits_and_portal_as_terp_writes_them(conn)
+        test_the_parties_rules_hold(conn)
