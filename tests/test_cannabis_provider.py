@@ -127,7 +127,7 @@ def test_strain_catalogue_has_78_unique_names_with_split() -> None:
     names = [name for name, _ in STRAIN_CATALOGUE]
     assert len(names) == 78
     assert len(set(names)) == 78
-    assert Counter(cat for _, cat in STRAIN_CATALOGUE) == {"Hybrid": 32, "Indica": 24, "Sativa": 22}
+    assert Counter(cat for _, cat in STRAIN_CATALOGUE) == {"hybrid": 32, "indica": 24, "sativa": 22}
     assert all(name == name.strip() and len(name) <= 255 for name in names)
 
 
@@ -137,21 +137,31 @@ def test_strain_draws_come_from_catalogue(fake: Faker) -> None:
         assert fake.strain_with_category() in catalogue
 
 
-def test_categories_match_path_b() -> None:
+def test_categories_are_terps_defaults() -> None:
+    """server/services/seedDefaults.ts:175-220 and :303-308, verbatim and in order."""
     assert [(c, uom) for c, uom, _ in CATEGORIES] == [
         ("Flower", "LB"),
         ("Concentrates", "G"),
         ("Edibles", "EA"),
-        ("PreRolls", "EA"),
         ("Vapes", "EA"),
+        ("Bulk Oil", "G"),
+        ("Manufactured Products", "EA"),
     ]
-    assert dict((c, subs) for c, _, subs in CATEGORIES)["Flower"] == (
-        "Whole Flower",
-        "Smalls",
-        "Shake",
-        "Pre-Ground",
+    subs = dict((c, s) for c, _, s in CATEGORIES)
+    assert subs["Flower"] == (
+        "Tops/Colas", "Smalls/Popcorn", "Trim", "Shake", "Larf", "Machine Trim", "Hand Trim",
+        "Outdoor", "Deps", "Indoor",
+    )  # fmt: skip
+    assert subs["Vapes"] == ("Cartridge", "All in One")
+    assert subs["Bulk Oil"] == ()
+    assert subs["Manufactured Products"] == (
+        "Preroll",
+        "Edible",
+        "Tincture",
+        "Topical",
+        "Accessory",
     )
-    assert GRADES == ("AAA", "AA", "A")
+    assert GRADES == ("A", "B", "C", "D")
 
 
 def test_product_category_is_mostly_flower(fake: Faker) -> None:
@@ -162,19 +172,21 @@ def test_product_category_is_mostly_flower(fake: Faker) -> None:
     for category, subcategory, uom in draws:
         assert by_name[category][0] == uom
         assert subcategory in by_name[category][1]
+    assert "Preroll" in {s for _, s, _ in draws}  # pre-rolls are still sold
 
 
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (
-            ("Blue Dream", "Flower", "Whole Flower", "Indoor", "AAA"),
-            "Blue Dream - Indoor AAA Whole Flower",
+            ("Blue Dream", "Flower", "Tops/Colas", "Indoor", "A"),
+            "Blue Dream - Indoor A Tops/Colas",
         ),
-        (("OG Kush", "Flower", "Smalls", "Outdoor", None), "OG Kush - Outdoor Smalls"),
+        (("OG Kush", "Flower", "Shake", "Outdoor", None), "OG Kush - Outdoor Shake"),
         (("Gelato", "Edibles", "Gummies", None, None), "Gelato Gummies 10pk"),
         (("Blue Dream", "Concentrates", "Live Resin", None, None), "Blue Dream Live Resin 1g"),
-        (("Runtz", "Pre-Rolls", "Multi-Pack", None, None), "Runtz Pre-Roll 5pk"),
+        (("Runtz", "Pre-Rolls", "Preroll", None, None), "Runtz Pre-Roll 1g"),
+        (("Runtz", "Manufactured Products", "Preroll", None, None), "Runtz Pre-Roll 1g"),
         (("Tangie", "Vapes", "Cartridges", None, None), "Tangie Cartridges"),
     ],
 )  # fmt: skip
@@ -188,7 +200,7 @@ def test_product_name_rejects_unknown_values(provider: CannabisProvider) -> None
     with pytest.raises(ValueError, match="unknown product category 'Seeds'"):
         provider.product_name("Gelato", "Seeds", "Regular")
     with pytest.raises(ValueError, match="unknown grade"):
-        provider.product_name("Gelato", "Flower", "Shake", "Indoor", "B")
+        provider.product_name("Gelato", "Flower", "Shake", "Indoor", "AAA")
 
 
 def test_potency_ranges(fake: Faker) -> None:

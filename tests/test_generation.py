@@ -14,7 +14,7 @@ import pytest
 
 from terp_seed.factories.base import Gen, IdAllocator, JsonText, Parents, with_timestamps
 from terp_seed.factories.draw import Draw, Weighted, cents_text, round_div
-from terp_seed.factories.parties import clients
+from terp_seed.factories.parties import clients, vendors
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.sizes import parse_size
 
@@ -57,13 +57,16 @@ def _dataset(size: str, seed: int = 5, as_of: date = AS_OF) -> dict[str, list[di
 
 def test_clients_stay_unique_and_whales_refer_earlier_rows() -> None:
     gen = Gen(1, parse_size("20000"), IdAllocator(None), Parents(None))
-    rows = list(clients(gen, 20_000))
+    rows = list(vendors(gen, 3000)) + list(clients(gen, 17_000))
     buyers = [r for t, r in rows if t == "clients"]
     profiles = [r for t, r in rows if t == "supplier_profiles"]
     assert len(buyers) == 20_000 and len(profiles) == 3000
     for column in ("id", "teri_code", "email"):
         assert len({r[column] for r in buyers}) == 20_000, column
     assert len({r["client_id"] for r in profiles}) == 3000
+    # a supplier's vendor has its client's key and name (TERP reads a vendorId as a client id)
+    names = {r["id"]: r["name"] for r in buyers}
+    assert all(names[r["id"]] == r["name"] for t, r in rows if t == "vendors")
     whale_ids = {r["id"] for r in buyers if r["teri_code"].startswith("WHL")}
     referred = [r for r in buyers if r["referred_by_client_id"] is not None]
     assert referred and all(r["referred_by_client_id"] in whale_ids for r in referred)

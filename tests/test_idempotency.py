@@ -45,7 +45,7 @@ def test_production_gets_reference_data_only(mysql_url: str, engine_for) -> None
     assert result.code == 0, result.err[-1500:]
     assert "skipped-by-policy" in result.out
     counts = table_counts(engine_for(mysql_url))
-    assert counts["strains"] == 78 and counts["categories"] == 5
+    assert counts["strains"] == 78 and counts["categories"] == 6  # TERP's defaults
     for table in ("users", "clients", "products", "batches", "orders", "payments"):
         assert counts[table] == 0, table
     with engine_for(mysql_url).connect() as conn:
@@ -66,12 +66,12 @@ def test_existing_reference_rows_are_kept_and_not_claimed(mysql_url: str, engine
                 "VALUES (500, 'Blue Dream', 'Blue Dream', NOW())"
             )
         )
-        conn.execute(sa.text("INSERT INTO grades (name, isActive) VALUES ('AAA', 1)"))
+        conn.execute(sa.text("INSERT INTO grades (name, isActive) VALUES ('A', 1)"))
     result = run_alembic(mysql_url, "-n", "seed", "upgrade", "0001_reference_data")
     assert result.code == 0, result.err[-1500:]
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM strains")).scalar() == 78
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM grades")).scalar() == 3
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM grades")).scalar() == 4  # A-D
         seeded = conn.execute(
             sa.text(
                 "SELECT COALESCE(SUM(last_pk - first_pk + 1), 0) "
@@ -82,4 +82,4 @@ def test_existing_reference_rows_are_kept_and_not_claimed(mysql_url: str, engine
     assert run_alembic(mysql_url, "-n", "seed", "downgrade", "base").code == 0
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT name FROM strains")).scalars().all() == ["Blue Dream"]
-        assert conn.execute(sa.text("SELECT name FROM grades")).scalars().all() == ["AAA"]
+        assert conn.execute(sa.text("SELECT name FROM grades")).scalars().all() == ["A"]

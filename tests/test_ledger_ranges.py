@@ -5,6 +5,7 @@ with (and the server taking over when it does not), and many scattered ranges.""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from typing import Any
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 
 from terp_seed.errors import SeedDataError, TerpSeedError
 from terp_seed.factories.base import Gen, IdAllocator, Parents, with_timestamps
-from terp_seed.factories.parties import clients
+from terp_seed.factories.parties import clients, vendors
 from terp_seed.load.encoder import decimal_text
 from terp_seed.load.loader import Loader
 from terp_seed.schema import metadata
@@ -146,8 +147,12 @@ def test_many_scattered_ranges_are_found_through_the_ledger(any_url: str, engine
 
 
 def _client_rows(count: int) -> list[tuple[str, dict[str, Any]]]:
+    """``count`` clients, 15% of them suppliers with their profiles (their vendors rows left
+    out)."""
     gen = Gen(seed=5, size=parse_size(str(count)), ids=IdAllocator(None), parents=Parents(None))
-    return [(t, with_timestamps(t, r, gen.calendar.now)) for t, r in clients(gen, count)]
+    suppliers = round(count * 0.15)
+    stream = itertools.chain(vendors(gen, suppliers), clients(gen, count - suppliers))
+    return [(t, with_timestamps(t, r, gen.calendar.now)) for t, r in stream if t != "vendors"]
 
 
 def _server_sums(conn: sa.Connection, table: str) -> list[bytes]:

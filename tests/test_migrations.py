@@ -16,7 +16,8 @@ def test_schema_and_seed_round_trip(any_url: str, engine_for) -> None:
     assert up.code == 0, up.err[-1500:]
     assert "(env dev, size medium, seed 20260101, as of " in up.out
     counts = table_counts(engine_for(any_url))
-    assert counts["strains"] == 78 and counts["categories"] == 5 and counts["grades"] == 3
+    # TERP's defaults: six categories, grades A-D
+    assert counts["strains"] == 78 and counts["categories"] == 6 and counts["grades"] == 4
     assert counts["terp_seed_ledger"] == sum(counts[t] for t in TERP_TABLES)
     down = run_alembic(any_url, "-n", "seed", "downgrade", "base")
     assert down.code == 0, down.err[-1500:]

@@ -93,9 +93,25 @@ class ReservedKeys(Protocol):
         ...
 
 
+ALIGNED_KEYS: tuple[frozenset[str], ...] = (frozenset({"clients", "vendors"}),)
+"""Tables whose key spaces are aligned: in a run, the first key each of them hands out is the
+same (the largest of their next keys), so a row of one can take the key of its partner in the
+other (a supplier's ``vendors.id`` is its ``clients.id``: TERP reads a vendor id as a client id
+first, ``server/vendorDisplay.ts:25-70``)."""
+
+
+def aligned_with(table: str) -> frozenset[str]:
+    """The tables whose key space is aligned with ``table``'s (``{table}`` alone when none)."""
+    return next((group for group in ALIGNED_KEYS if table in group), frozenset({table}))
+
+
 class IdAllocator:
     """Hands out primary keys: from the block reserved for a table (see
-    :mod:`terp_seed.runtime.key_blocks`), else after the table's current maximum (1 when empty)."""
+    :mod:`terp_seed.runtime.key_blocks`), else after the table's current maximum (1 when empty).
+
+    Tables in one :data:`ALIGNED_KEYS` group start at the same key: the largest of their
+    starts. :meth:`claim` takes a given key (a partner row's) instead of the next one.
+    """
 
     def __init__(
         self, conn: sa.Connection | None, blocks: Mapping[str, ReservedKeys] | None = None
@@ -106,8 +122,31 @@ class IdAllocator:
 
     def next_id(self, table: str) -> int:
         if table not in self._next:
-            self._next[table] = self._start(table)
+            self._begin(table)
         value = self._next[table]
+        self._check_room(table, value)
+        self._next[table] = value + 1
+        return value
+
+    def claim(self, table: str, key: int) -> int:
+        """Take ``key`` for a row of ``table`` (keys then go on from ``key + 1``).
+
+        :raises TerpSeedError: ``key`` lies below the table's next key (a key it may already
+            have handed out, or an existing row's) or past its reserved block.
+        """
+        if table not in self._next:
+            self._begin(table)
+        if key < self._next[table]:
+            raise TerpSeedError(
+                f"{table}: key {key} was claimed, but keys below {self._next[table]} may be "
+                "taken already; this is a bug in terp-seed (the tables' key spaces are not "
+                "aligned, terp_seed/factories/base.py ALIGNED_KEYS)"
+            )
+        self._check_room(table, key)
+        self._next[table] = key + 1
+        return key
+
+    def _check_room(self, table: str, value: int) -> None:
         block = self._blocks.get(table)
         if block is not None and value >= block.end:
             raise TerpSeedError(
@@ -115,8 +154,15 @@ class IdAllocator:
                 f"{table}; nothing was written. This is a bug in terp-seed's key budget "
                 "(terp_seed/runtime/key_blocks.py): please report it with the size you seeded"
             )
-        self._next[table] = value + 1
-        return value
+
+    def _begin(self, table: str) -> None:
+        group = aligned_with(table)
+        if len(group) == 1:
+            self._next[table] = self._start(table)
+            return
+        start = max(self._next.get(t) or self._start(t) for t in group)
+        for t in group:
+            self._next[t] = max(start, self._next.get(t, start))
 
     def _start(self, table: str) -> int:
         if table in self._blocks:
@@ -145,7 +191,10 @@ class Parents:
         """``columns`` of every row of ``table`` by primary key; soft-deleted rows only when
         ``include_deleted`` (for uniqueness: a soft-deleted row still holds its unique key)."""
         if self._conn is None:
-            return [tuple(r.get(c) for c in columns) for r in self._offline.get(table, [])]
+            kept = self._offline.get(table, [])
+            if not include_deleted:  # as online: a soft-deleted row is no parent
+                kept = [r for r in kept if r.get("deleted_at") is None]
+            return [tuple(r.get(c) for c in columns) for r in kept]
         t = metadata.tables[table]
         q = sa.select(*(t.c[c] for c in columns)).order_by(t.c.id)
         if "deleted_at" in t.c and not include_deleted:
@@ -207,7 +256,9 @@ class Parents:
     ) -> list[Any]:
         """One column of ``table`` (optionally only values starting with ``prefix``)."""
         if self._conn is None or prefix is None:
-            values = [r[0] for r in self.rows(table, [column], include_deleted=include_deleted)]
+            # a code prefix asks for every value, soft-deleted rows' too (as online)
+            every = include_deleted or prefix is not None
+            values = [r[0] for r in self.rows(table, [column], include_deleted=every)]
             return [v for v in values if prefix is None or str(v).startswith(prefix)]
         t = metadata.tables[table]
         q = sa.select(t.c[column]).where(t.c[column].startswith(prefix, autoescape=True))

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-INDICA = "Indica"
-SATIVA = "Sativa"
-HYBRID = "Hybrid"
+# strains.category as TERP's app writes it: lower case (server/routers/strains.ts:28, :105).
+INDICA = "indica"
+SATIVA = "sativa"
+HYBRID = "hybrid"
 STRAIN_CATEGORIES: tuple[str, ...] = (INDICA, SATIVA, HYBRID)
 
 # 78 names, like A's strains.ts: 32 hybrid, 24 indica, 22 sativa (common dispensary labels).
@@ -45,36 +46,63 @@ STRAIN_CATALOGUE: tuple[tuple[str, str], ...] = (
     + tuple((n, SATIVA) for n in _SATIVAS)
 )
 
-# Path B's product catalogue: (category NAME, uomSellable, subcategory NAMEs). "PreRolls" is
-# spelled as B writes it; products.category stores these names, not ids.
+# TERP's default categories and subcategories, verbatim and in TERP's order
+# (server/services/seedDefaults.ts:175-220): (category NAME, uomSellable of its products,
+# subcategory NAMEs). products.category and products.subcategory store these names, not ids.
 FLOWER = "Flower"
+MANUFACTURED = "Manufactured Products"
 CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    (FLOWER, "LB", ("Whole Flower", "Smalls", "Shake", "Pre-Ground")),
-    ("Concentrates", "G", ("Shatter", "Wax", "Live Resin", "Distillate", "Rosin")),
-    ("Edibles", "EA", ("Gummies", "Chocolates", "Baked Goods", "Beverages")),
-    ("PreRolls", "EA", ("Single", "Multi-Pack", "Infused")),
-    ("Vapes", "EA", ("Cartridge", "Disposable", "Pod")),
-)
-CATEGORY_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
+    (
+        FLOWER,
+        "LB",
+        (
+            "Tops/Colas", "Smalls/Popcorn", "Trim", "Shake", "Larf", "Machine Trim",
+            "Hand Trim", "Outdoor", "Deps", "Indoor",
+        ),
+    ),
+    (
+        "Concentrates",
+        "G",
+        ("Shatter", "Wax", "Live Resin", "Rosin", "Diamonds", "Distillate", "Crumble", "Budder"),
+    ),
+    ("Edibles", "EA", ("Gummies", "Chocolates", "Beverages", "Baked Goods")),
+    ("Vapes", "EA", ("Cartridge", "All in One")),
+    ("Bulk Oil", "G", ()),
+    (MANUFACTURED, "EA", ("Preroll", "Edible", "Tincture", "Topical", "Accessory")),
+)  # fmt: skip
+# What the distributor sells, per category: the subcategories its products are drawn from.
+# Pre-rolls are TERP's "Manufactured Products" / "Preroll"; no product is bulk oil.
+PRODUCT_LINES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        FLOWER: "Dried and cured cannabis flower, sold by the pound",
-        "Concentrates": "Solvent and solventless extracts, sold by the gram",
-        "Edibles": "Cannabis-infused foods and drinks",
-        "PreRolls": "Pre-rolled joints, single, multi-pack and infused",
-        "Vapes": "Vape cartridges, disposables and pods",
+        FLOWER: ("Tops/Colas", "Smalls/Popcorn", "Shake", "Trim"),
+        "Concentrates": CATEGORIES[1][2],
+        "Edibles": CATEGORIES[2][2],
+        "Vapes": CATEGORIES[3][2],
+        MANUFACTURED: ("Preroll",),
     }
 )
-# B writes 90% flower; the rest is spread evenly over the other categories.
+# TERP's defaults have no category descriptions (seedDefaults.ts:226-228 inserts the name only).
+CATEGORY_DESCRIPTIONS: Mapping[str, str] = MappingProxyType({})
+# B writes 90% flower; the rest is spread evenly over the other categories sold.
 CATEGORY_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {FLOWER: 0.90, "Concentrates": 0.025, "Edibles": 0.025, "PreRolls": 0.025, "Vapes": 0.025}
+    {
+        FLOWER: 0.90,
+        "Concentrates": 0.025,
+        "Edibles": 0.025,
+        "Vapes": 0.025,
+        "Bulk Oil": 0.0,
+        MANUFACTURED: 0.025,
+    }
 )
 
-GRADES: tuple[str, ...] = ("AAA", "AA", "A")
+# TERP's default grades, verbatim (server/services/seedDefaults.ts:303-308): A is top shelf.
+GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 GRADE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
     {
-        "AAA": "Top shelf: dense, well-trimmed, high-terpene flower",
-        "AA": "Mid shelf: good structure and potency, minor trim or size flaws",
-        "A": "Value: smaller or looser buds, suited to pre-rolls and extraction",
+        "A": "Top shelf quality",
+        "B": "Mid-tier quality",
+        "C": "Budget quality",
+        "D": "Economy quality",
     }
 )
 GROW_TYPES: tuple[str, ...] = ("Indoor", "Greenhouse", "Outdoor")
@@ -90,8 +118,9 @@ THC_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         FLOWER: (15.0, 32.0),
         "Concentrates": (60.0, 90.0),
         "Edibles": (0.1, 1.0),
-        "PreRolls": (15.0, 40.0),
         "Vapes": (70.0, 95.0),
+        "Bulk Oil": (75.0, 95.0),
+        MANUFACTURED: (15.0, 40.0),
     }
 )
 CBD_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
@@ -99,8 +128,9 @@ CBD_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         FLOWER: (0.01, 1.5),
         "Concentrates": (0.1, 4.0),
         "Edibles": (0.0, 0.5),
-        "PreRolls": (0.01, 1.5),
         "Vapes": (0.1, 3.0),
+        "Bulk Oil": (0.1, 4.0),
+        MANUFACTURED: (0.01, 1.5),
     }
 )
 
@@ -110,18 +140,22 @@ NON_FLOWER_NAMING: Mapping[str, tuple[str, str]] = MappingProxyType(
         "Shatter": ("Shatter", "1g"),
         "Wax": ("Wax", "1g"),
         "Live Resin": ("Live Resin", "1g"),
-        "Distillate": ("Distillate", "1g"),
         "Rosin": ("Live Rosin", "1g"),
+        "Diamonds": ("THCa Diamonds", "1g"),
+        "Distillate": ("Distillate", "1g"),
+        "Crumble": ("Crumble", "1g"),
+        "Budder": ("Budder", "1g"),
         "Gummies": ("Gummies", "10pk"),
         "Chocolates": ("Chocolate Bar", "100mg"),
         "Baked Goods": ("Brownies", "2pk"),
         "Beverages": ("Sparkling Tonic", "12oz"),
-        "Single": ("Pre-Roll", "1g"),
-        "Multi-Pack": ("Pre-Roll", "5pk"),
-        "Infused": ("Infused Pre-Roll", "1g"),
         "Cartridge": ("Cartridge", "1g"),
-        "Disposable": ("Disposable", "0.5g"),
-        "Pod": ("Pod", "0.5g"),
+        "All in One": ("All-in-One Vape", "0.5g"),
+        "Preroll": ("Pre-Roll", "1g"),
+        "Edible": ("Infused Edible", "10pk"),
+        "Tincture": ("Tincture", "30ml"),
+        "Topical": ("Topical Balm", "2oz"),
+        "Accessory": ("Accessory", ""),
     }
 )
 

@@ -16,18 +16,27 @@ from terp_seed.factories.cannabis_data import (
     FLOWER_COGS_PER_LB,
     GRADES,
     GROW_TYPES,
+    MANUFACTURED,
     NON_FLOWER_COGS_BASE,
     NON_FLOWER_NAMING,
+    PRODUCT_LINES,
     STRAIN_CATALOGUE,
     THC_RANGES,
 )
 from terp_seed.factories.seeded_provider import SeededProvider
 
-_CATEGORY_KEYS = {re.sub(r"[^a-z]", "", c.lower()): c for c, _, _ in CATEGORIES}
+_CATEGORY_KEYS = {
+    **{re.sub(r"[^a-z]", "", c.lower()): c for c, _, _ in CATEGORIES},
+    # TERP files pre-rolls under "Manufactured Products" (seedDefaults.ts:216-218); its demo
+    # seeder and pricing defaults spell the category "PreRolls" / "Pre-Rolls"
+    "prerolls": MANUFACTURED,
+    "preroll": MANUFACTURED,
+}
 
 
 def canonical_category(category: str) -> str:
-    """TERP's category name for ``category`` ("Pre-Rolls" and "prerolls" give "PreRolls")."""
+    """TERP's category name for ``category`` ("Pre-Rolls" and "prerolls" give
+    "Manufactured Products", where TERP's defaults put pre-rolls)."""
     key = re.sub(r"[^a-z]", "", category.lower())
     if key not in _CATEGORY_KEYS:
         known = ", ".join(_CATEGORY_KEYS.values())
@@ -53,26 +62,27 @@ class ProductProvider(SeededProvider):
         return self.strain_with_category()[0]
 
     def strain_with_category(self) -> tuple[str, str]:
-        """A ``(name, category)`` pair; category is Indica, Sativa or Hybrid.
+        """A ``(name, category)`` pair; category is indica, sativa or hybrid (as TERP writes it).
 
-        :example: ('Granddaddy Purple', 'Indica')
+        :example: ('Granddaddy Purple', 'indica')
         """
         return self.random_element(self.strains)
 
     def product_category(self) -> tuple[str, str, str]:
-        """``(category, subcategory, uom)`` weighted like path B (90% flower).
+        """``(category, subcategory, uom)`` weighted like path B (90% flower), among the
+        categories and subcategories the distributor sells (``PRODUCT_LINES``).
 
-        :example: ('Flower', 'Smalls', 'LB')
+        :example: ('Flower', 'Smalls/Popcorn', 'LB')
         """
-        names = [c for c, _, _ in self.categories]
+        names = [c for c, _, _ in self.categories if c in PRODUCT_LINES]
         (category,) = self._rng.choices(names, weights=[CATEGORY_WEIGHTS[n] for n in names])
-        _, uom, subcategories = next(c for c in self.categories if c[0] == category)
-        return category, self.random_element(subcategories), uom
+        uom = next(u for c, u, _ in self.categories if c == category)
+        return category, self.random_element(PRODUCT_LINES[category]), uom
 
     def grade(self) -> str:
         """A flower grade name (batches.grade).
 
-        :example: 'AAA'
+        :example: 'A'
         """
         return self.random_element(self.grades)
 
@@ -96,7 +106,7 @@ class ProductProvider(SeededProvider):
         Flower reads ``<Strain> - <Grow> <Grade> <Subcat>`` (path B; grow and grade are left out
         when None). Other categories read ``<Strain> <Form> <Size>``.
 
-        :example: 'Blue Dream - Indoor AAA Whole Flower'
+        :example: 'Blue Dream - Indoor A Tops/Colas'
         :example: 'Gelato Gummies 10pk'
         """
         category = canonical_category(category)

@@ -8,6 +8,7 @@ already has real reference data keeps it and rollback never touches it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from terp_seed.factories.base import Gen, Row
@@ -19,13 +20,15 @@ from terp_seed.factories.cannabis_data import (
     STRAIN_CATALOGUE,
 )
 
+# TERP's default statuses, verbatim: the migration that creates the table inserts them
+# (drizzle/migrations/0001_add_workflow_queue_tables.sql:70-76); order = position.
 WORKFLOW_STATUSES: tuple[tuple[str, str, str], ...] = (
-    ("Awaiting Intake", "awaiting-intake", "#6B7280"),
+    ("Intake Queue", "intake-queue", "#EF4444"),
     ("Quality Check", "quality-check", "#F59E0B"),
-    ("Photography", "photography", "#8B5CF6"),
-    ("Ready to Sell", "ready-to-sell", "#10B981"),
-    ("On Hold", "on-hold", "#EF4444"),
-    ("Archived", "archived", "#374151"),
+    ("Lab Testing", "lab-testing", "#3B82F6"),
+    ("Packaging", "packaging", "#8B5CF6"),
+    ("Ready for Sale", "ready-for-sale", "#10B981"),
+    ("On Hold", "on-hold", "#6B7280"),
 )
 
 
@@ -56,7 +59,7 @@ def subcategories(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                         "id": gen.ids.next_id("subcategories"),
                         "categoryId": ids[category],
                         "name": name,
-                        "description": f"{name} ({category})",
+                        "description": None,  # TERP's defaults have none
                         "isActive": 1,
                     },
                 )
@@ -76,6 +79,24 @@ def grades(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
                     "isActive": 1,
                 },
             )
+
+
+_NOT_SLUG = re.compile(r"[^A-Za-z0-9_\s-]")
+_SPACES = re.compile(r"\s+")
+_HYPHENS = re.compile(r"-+")
+
+
+def normalize_strain_name(name: str) -> str:
+    """TERP's ``normalizeStrainName`` (server/strainMatcher.ts:42-66): the strain's
+    ``standardizedName``, by which TERP looks a strain up (``Gorilla Glue #4`` ->
+    ``gorilla-glue-4``).
+
+    JavaScript's ``\\w`` and ``\\s`` without the ``u`` flag are ASCII word characters and
+    whitespace, as here.
+    """
+    text = _NOT_SLUG.sub("", name.strip().lower())
+    text = _SPACES.sub(" ", text).replace(" ", "-")
+    return _HYPHENS.sub("-", text).strip("-")
 
 
 def _slug(name: str) -> str:
@@ -101,10 +122,11 @@ def strains(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
             {
                 "id": ids[name],
                 "name": name,
-                "standardizedName": " ".join(w[:1].upper() + w[1:] for w in name.split()),
+                "standardizedName": normalize_strain_name(name),
                 "aliases": json.dumps([name.lower().replace(" ", ""), _slug(name)]),
                 "category": category,
-                "description": f"{category} strain" + (f" descended from {base}" if base else ""),
+                "description": f"{category.capitalize()} strain"
+                + (f" descended from {base}" if base else ""),
                 "openthcId": None,
                 "openthcStub": _slug(name),
                 "parentStrainId": ids.get(base) if base else None,

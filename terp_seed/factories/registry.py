@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from terp_seed.factories import catalogue, inventory, parties, payables, reference, sales
+from terp_seed.factories import (
+    catalogue,
+    inventory,
+    parties,
+    payables,
+    reference,
+    sales,
+    staff,
+)
 from terp_seed.factories.base import Factory, FactorySpec
 
 
@@ -28,12 +36,14 @@ _SPECS = (
     _spec("grades", reference.grades, customer=False, fixed=True),
     _spec("strains", reference.strains, customer=False, fixed=True),
     _spec("workflow_statuses", reference.workflow_statuses, customer=False, fixed=True),
-    _spec("users", parties.users),
-    _spec("vendors", parties.vendors),
-    _spec("clients", parties.clients, writes=("clients", "supplier_profiles")),
+    _spec("users", staff.users),
+    # a supplier is one party: its clients, vendors (same key, same name) and supplier_profiles
+    # rows come from one factory; buyers come after (the clients factory)
+    _spec("vendors", parties.vendors, writes=("vendors", "clients", "supplier_profiles")),
+    _spec("clients", parties.clients),
     _spec("bankAccounts", payables.bank_accounts, customer=False),
     _spec("calendar_events", inventory.calendar_events, needs=("users",)),
-    _spec("brands", catalogue.brands, needs=("vendors",)),
+    _spec("brands", catalogue.brands, needs=("vendors", "clients")),
     _spec(
         "products",
         catalogue.products,

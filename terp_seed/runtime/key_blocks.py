@@ -33,6 +33,7 @@ from terp_seed.db.dialects import dialect_of
 from terp_seed.db.engine import lock_wait_timeout
 from terp_seed.db.errors import ER_LOCK_WAIT_TIMEOUT, db_error_code
 from terp_seed.errors import TerpSeedError
+from terp_seed.factories.base import aligned_with
 from terp_seed.runtime.lock import HeldLock
 from terp_seed.schema import metadata
 
@@ -90,10 +91,16 @@ def reserve(conn: sa.Connection, wanted: Mapping[str, int]) -> dict[str, KeyBloc
         side.execute(sa.text(f"SET SESSION lock_wait_timeout = {int(wait)}"))
         blocks: dict[str, KeyBlock] = {}
         for table in sorted(wanted):
-            block = _reserve_one(side, table, wanted[table])
-            if block is None:
+            if table in blocks:
+                continue
+            group = sorted(t for t in aligned_with(table) if t in wanted)
+            found = _reserve_aligned(side, group, wanted) if len(group) > 1 else None
+            if len(group) == 1:
+                block = _reserve_one(side, table, wanted[table])
+                found = None if block is None else {table: block}
+            if found is None:
                 return {}
-            blocks[table] = block
+            blocks.update(found)
         log.info(
             "reserved primary keys: %s",
             ", ".join(f"{t} {b.first}-{b.end - 1}" for t, b in blocks.items()),
@@ -104,7 +111,40 @@ def reserve(conn: sa.Connection, wanted: Mapping[str, int]) -> dict[str, KeyBloc
         side.close()
 
 
-def _reserve_one(side: sa.Connection, table: str, need: int) -> KeyBlock | None:
+def _reserve_aligned(
+    side: sa.Connection, tables: list[str], wanted: Mapping[str, int]
+) -> dict[str, KeyBlock] | None:
+    """Blocks for tables whose key spaces are aligned (``factories.base.ALIGNED_KEYS``): all
+    start at the same key, the largest next key of any of them, so a row of one can take the
+    key of its partner in another. Each table's AUTO_INCREMENT is raised past its block."""
+    counters = {t: auto_increment(side, t) for t in tables}  # before the run, for release
+    for _ in range(ATTEMPTS):
+        floor = max(_next_free(side, t) for t in tables)
+        blocks: dict[str, KeyBlock] = {}
+        for table in tables:
+            block = _reserve_one(side, table, wanted[table], floor)
+            if block is None:
+                return None
+            blocks[table] = KeyBlock(block.first, block.end, counters[table])
+        if len({b.first for b in blocks.values()}) == 1:
+            return blocks
+        # an application insert took the first key of one table meanwhile: again, higher up
+    raise TerpSeedError(
+        f"could not reserve primary keys on {', '.join(tables)} from one first key: other "
+        f"sessions kept inserting into them {ATTEMPTS} times over; nothing was written. Re-run "
+        "when the tables are quieter"
+    )
+
+
+def _next_free(side: sa.Connection, table: str) -> int:
+    """The lowest key the table may hand out: past its counter and its largest key."""
+    t = metadata.tables[table]
+    top = int(side.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
+    return max(auto_increment(side, table), top + 1)
+
+
+def _reserve_one(side: sa.Connection, table: str, need: int, floor: int = 1) -> KeyBlock | None:
+    """A block of ``need`` keys of ``table`` starting at ``floor`` or later."""
     t = metadata.tables[table]
     quoted = side.dialect.identifier_preparer.quote(table)
     for _ in range(ATTEMPTS):
@@ -112,7 +152,7 @@ def _reserve_one(side: sa.Connection, table: str, need: int) -> KeyBlock | None:
         # or to a rolled-back insert) is not handed out again.
         before = auto_increment(side, table)
         top = int(side.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
-        end = max(before, top + 1) + need + RACE_ROOM
+        end = max(before, top + 1, floor) + need + RACE_ROOM
         try:
             side.execute(sa.text(f"ALTER TABLE {quoted} AUTO_INCREMENT = {end}"))
         except sa.exc.DBAPIError as exc:
@@ -120,7 +160,7 @@ def _reserve_one(side: sa.Connection, table: str, need: int) -> KeyBlock | None:
             return None
         # Every key below ``end`` handed out before the ALTER is committed now.
         below = side.execute(sa.select(sa.func.max(t.c.id)).where(t.c.id < end)).scalar()
-        first = max(before, int(below or 0) + 1)
+        first = max(before, int(below or 0) + 1, floor)
         if end - first >= need:
             return KeyBlock(first, end, before)
     raise TerpSeedError(
