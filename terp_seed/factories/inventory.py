@@ -205,7 +205,10 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     lot_rows = gen.parents.rows("lots", ["id", "date", "supplier_client_id"])
     if not (products and lot_rows):
         return
-    lot_rows = lot_rows[-max(1, math.ceil(count / 5)) :]
+    lots_used = [
+        (lot_id, when, supplier, max(0, (gen.calendar.as_of - when.date()).days))
+        for lot_id, when, supplier in lot_rows[-max(1, math.ceil(count / 5)) :]
+    ]
     tiers = grade_tiers(gen.parents.rows("grades", ["name", "sortOrder"]))
     by_tier = sorted(tiers, key=tiers.__getitem__)
     tier_of = Weighted(range(len(TIER_WEIGHTS)), TIER_WEIGHTS)
@@ -219,17 +222,16 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     for p in products:
         by_supplier.setdefault(p[1], []).append(p)
     cal = gen.calendar
-    now, as_of = cal.now, cal.as_of
+    now = cal.now
     next_id, next_code = gen.ids.next_id, gen.codes("batches", "code", "BATCH-S", 6)
     facilities: dict[int, str] = {}
     for i in range(count):
-        lot_id, lot_date, supplier = lot_rows[(i // 5) % len(lot_rows)]
+        lot_id, lot_date, supplier, age = lots_used[(i // 5) % len(lots_used)]
         pid, _, flower, bulk, words, grade, costs, potency = pick(
             by_supplier.get(supplier) or products
         )
-        created = lot_date + timedelta(minutes=draw.between(0, 90))
+        created = lot_date + _MINUTES[int(rnd() * 91)]  # the same day: lots are before 17:00
         created = max(lot_date, min(created, now))
-        age = max(0, (as_of - created.date()).days)
         status = (STATUS_FRESH if age <= 2 else STATUS_RECENT if age <= 120 else STATUS_AGED)(draw)
         if flower:
             tier = tiers[grade] if grade in tiers else tier_of(draw)
@@ -392,3 +394,4 @@ _TERMS = ("COD", "NET_7", "NET_15", "NET_30")
 _TERMS_DAYS = {"COD": 0, "NET_7": 7, "NET_15": 15, "NET_30": 30, "CONSIGNMENT": 0}
 _ZERO_CENTS = Decimal("0.00")
 _ZERO_QTY = Decimal("0.0000")
+_MINUTES = tuple(timedelta(minutes=m) for m in range(91))
