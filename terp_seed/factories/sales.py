@@ -34,7 +34,6 @@ from terp_seed.factories.draw import (
     Weighted,
     decimal_cents,
     decimal_ten_thousandths,
-    round_div,
 )
 from terp_seed.factories.invoicing import (
     SalesKeys,
@@ -283,35 +282,33 @@ def _lines(
     items: list[str] = []
     subtotal = cogs_total = 0
     created = slot.created
+    quantities, percents = _QUANTITY_TEXT, _PERCENT_TEXT
     for item, qty, margin, margin_source in specs:
         c4 = item.cogs4
         # price from margin, rounded half up to the cent: round2(cogs / (1 - m))
         price = (c4 * 200 + 10_000 - margin) // (20_000 - 2 * margin) if c4 else 500 + qty % 4500
         total = (qty * price * 2 + 100) // 200  # cents, half up
-        unit_margin = price * 100 - c4  # ten-thousandths
+        unit_margin = price * 100 - c4  # ten-thousandths, > 0: the price carries a margin
         line_cogs = qty * c4  # millionths
-        line_margin = total * 10_000 - line_cogs  # millionths
-        percent = round_div(unit_margin * 10_000, price * 100)  # hundredths of a percent
+        # margin percent of the stored price, in hundredths, half up
+        percent = (unit_margin * 20_000 + price * 100) // (price * 200)
         subtotal += total
         cogs_total += line_cogs
-        qty_text, price_text, total_text = (
-            f"{qty / 100:.2f}",
-            f"{price / 100:.2f}",
-            f"{total / 100:.2f}",
-        )
-        cogs_text, percent_text = f"{c4 / 10_000:.4f}", f"{percent / 100:.2f}"
+        qty_text, qty_value = quantities.get(qty) or _cached(quantities, qty)
+        percent_text, percent_value = percents.get(percent) or _cached(percents, percent)
+        price_text, total_text = f"{price / 100:.2f}", f"{total / 100:.2f}"
         lines.append(
             {
                 "id": new_id("order_line_items"),
                 "order_id": order_id,
                 "batch_id": item.batch_id,
                 "product_display_name": item.name,
-                "quantity": Decimal(qty_text),
+                "quantity": qty_value,
                 "cogs_per_unit": item.cogs,
                 "original_cogs_per_unit": item.cogs,
                 "effective_cogs_basis": "MANUAL",
-                "margin_percent": Decimal(percent_text),
-                "margin_dollar": decimal_cents(round_div(unit_margin, 100)),
+                "margin_percent": percent_value,
+                "margin_dollar": Decimal((unit_margin * 2 + 100) // 200).scaleb(-2),
                 "margin_source": margin_source,
                 "unit_price": Decimal(price_text),
                 "line_total": Decimal(total_text),
@@ -320,6 +317,7 @@ def _lines(
                 "updated_at": created,
             }
         )
+        cogs_text = item.cogs_text
         items.append(  # TERP's OrderItem written out: 5x cheaper than json.dumps
             f"{{{item.json_head}, "
             f'"quantity": {qty_text}, "unitPrice": {price_text}, "price": {price_text}, '
@@ -328,9 +326,16 @@ def _lines(
             '"originalRangeMin": null, "originalRangeMax": null, "isBelowVendorRange": false, '
             f'"unitMargin": {unit_margin / 10_000:.4f}, "marginPercent": {percent_text}, '
             f'"lineTotal": {total_text}, "lineCogs": {line_cogs / 1_000_000:.6f}, '
-            f'"lineMargin": {line_margin / 1_000_000:.6f}, {item.json_tail}}}'
+            f'"lineMargin": {(total * 10_000 - line_cogs) / 1_000_000:.6f}, {item.json_tail}}}'
         )
     return lines, JsonText(f"[{', '.join(items)}]"), subtotal, cogs_total, specs
+
+
+def _cached(cache: dict[int, tuple[str, Decimal]], hundredths: int) -> tuple[str, Decimal]:
+    """The text and the ``Decimal`` of a two-place value (quantities and percents repeat)."""
+    text = f"{hundredths / 100:.2f}"
+    found = cache[hundredths] = (text, Decimal(text))
+    return found
 
 
 def _quantity(draw: Draw, category: str) -> int:
@@ -384,9 +389,10 @@ def _order_row(
         "tax": _ZERO,
         "discount": _ZERO,
         "total": subtotal_value,
-        "total_cogs": decimal_ten_thousandths(round_div(cogs_total, 100)),
-        "total_margin": decimal_cents(round_div(margin, 10_000)),
-        "avg_margin_percent": decimal_cents(round_div(margin * 100, subtotal * 100))
+        # half-up roundings of non-negative integers: (2x + d) // 2d
+        "total_cogs": decimal_ten_thousandths((cogs_total * 2 + 100) // 200),
+        "total_margin": decimal_cents((margin * 2 + 10_000) // 20_000),
+        "avg_margin_percent": decimal_cents((margin * 200 + subtotal * 100) // (subtotal * 200))
         if subtotal
         else _ZERO,
         "valid_until": None,
@@ -504,6 +510,8 @@ def _terms(draw: Draw) -> str:
 
 _SALE_TERMS = ("NET_7", "NET_15", "NET_30", "COD")
 _ZERO = Decimal("0.00")
+_QUANTITY_TEXT: dict[int, tuple[str, Decimal]] = {}
+_PERCENT_TEXT: dict[int, tuple[str, Decimal]] = {}
 _ONE_DAY = timedelta(days=1)
 _TERMS_DELTA = {k: timedelta(days=v) for k, v in TERMS_DAYS.items()}
 # Quantity buckets (low, high) with TERP's weights: flower in lb, other goods in units.

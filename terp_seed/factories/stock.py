@@ -43,6 +43,8 @@ class StockItem:
     cogs4: int
     """unitCogs in ten-thousandths of a dollar."""
     cogs: Decimal
+    cogs_text: str
+    """unitCogs as a JSON number."""
     name: str
     category: str
     json_head: str
@@ -230,6 +232,7 @@ def _item(
         pid,
         int(value * 10_000),
         value,
+        f"{int(value * 10_000) / 10_000:.4f}",
         name,
         category,
         head,
