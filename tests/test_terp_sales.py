@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from terp_seed.factories.sales import TERMS_DAYS
 from terp_seed.schema import metadata
-from terp_seed.testing.plugin import run_alembic, schema_at_head
+from terp_seed.testing.plugin import project_root, run_alembic, schema_at_head
 from terp_seed.validation.runner import run_rules
 from terp_seed.validation.terp_sales import RULES
 
@@ -345,3 +345,12 @@ def test_each_rule_names_its_terp_source() -> None:
     for rule in RULES:
         assert rule.source.startswith("server/"), rule.name
         assert rule.description and rule.table in metadata.tables
+
+
+def test_each_rule_is_documented_with_its_source() -> None:
+    text = (project_root() / "docs" / "validation.md").read_text()
+    for rule in RULES:
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{rule.name}`")), "")
+        assert row, f"add {rule.name} to docs/validation.md"
+        for source in rule.source.split("; "):
+            assert f"`{source}`" in row, (rule.name, source)
