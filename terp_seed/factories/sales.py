@@ -22,16 +22,13 @@ each rule's source):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from terp_seed.factories.base import Gen, JsonText, Row
 from terp_seed.factories.calendar import DAY_MINUTES, THIRTY_DAYS, Calendar
-from terp_seed.factories.cannabis_data import FLOWER
 from terp_seed.factories.draw import (
     Draw,
-    Weighted,
     decimal_cents,
     decimal_ten_thousandths,
 )
@@ -40,16 +37,11 @@ from terp_seed.factories.invoicing import (
     invoice_for_sale,
     sale_status,
 )
-from terp_seed.factories.stock import Stock, StockItem
+from terp_seed.factories.order_plan import Slot, plan
+from terp_seed.factories.stock import Stock, StockItem, line_quantity
 
 TERMS_DAYS = {"COD": 0, "NET_7": 7, "NET_15": 15, "NET_30": 30, "PARTIAL": 30, "CONSIGNMENT": 30}
 """Days from confirmation to due date (``calculateDueDate``, ``server/cogsCalculator.ts``)."""
-QUOTE_SHARE = 0.12
-"""Share of orders that start as quotes (TERP's seeder: about 12% drafts)."""
-TODAY_SHARE = 0.008
-"""Share of orders placed on the as-of day itself (at least three), so today has activity."""
-WEEKDAY = (1.0, 1.15, 1.15, 1.2, 1.1, 0.25, 0.1)
-"""Orders by weekday, Monday first: weekends are quiet."""
 ORDER_NOTES = (
     "Deliver to the back dock before noon.",
     "Call the buyer on arrival.",
@@ -61,20 +53,6 @@ ORDER_NOTES = (
     "Use the loading zone on the side street.",
 )
 CANCEL_REASONS = ("customer request", "credit hold", "out of stock", "duplicate order")
-
-
-@dataclass
-class _Slot:
-    """One order to make: its creation moment and the lifecycle it was given."""
-
-    created: datetime
-    day_no: int
-    kind: str = ""
-    quote: int = -1
-    """For a sale converted from a quote: the quote's slot."""
-    sale: int = -1
-    """For a converted quote: its sale's slot."""
-    made: dict[str, object] = field(default_factory=dict)
 
 
 def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
@@ -94,7 +72,7 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         return
     whales = [b for b in buyers if str(b[1]).startswith("WHL")] or buyers
     whale_ids = {w[0] for w in whales}
-    slots = _plan(draw, cal, stock, count)
+    slots = plan(draw, cal, stock, count)
     for index, slot in enumerate(slots):
         stock.advance(slot.created)
         source = slots[slot.quote] if slot.quote >= 0 else None
@@ -141,99 +119,6 @@ def orders(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
             yield from (("payments", p) for p in payments)
 
 
-def _plan(draw: Draw, cal: Calendar, stock: Stock, count: int) -> list[_Slot]:
-    """Every order's creation moment (in time order) and its lifecycle."""
-    days = cal.days
-    weights = []
-    enough = max(1.0, stock.size * 0.05)
-    n = len(days)
-    for d, day in enumerate(days):
-        received = stock.received_by(cal.midnights[d])
-        weight = WEEKDAY[day.weekday()] * _season(day) * (0.7 + 0.6 * d / n)
-        weights.append(weight * min(1.0, received / enough))
-    last = n - 1
-    today = (
-        min(count, max(3, round(count * TODAY_SHARE)))
-        if stock.received_by(cal.midnights[last])
-        else 0
-    )
-    if sum(weights) <= 0:
-        return []
-    day_of = Weighted(list(range(n)), weights)
-    chosen = sorted([day_of(draw) for _ in range(count - today)] + [last] * today)
-    slots = [_Slot(cal.midnights[d] + draw.pick(DAY_MINUTES), d) for d in chosen]
-    slots.sort(key=lambda s: s.created)
-    _lifecycles(draw, cal, slots)
-    return slots
-
-
-def _season(day: date) -> float:
-    """The season's pull on orders: the 4/20 spike, the December bump, quiet holidays."""
-    month, dom = day.month, day.day
-    if month == 4 and 14 <= dom <= 20:
-        return 3.0 if dom >= 18 else 1.8
-    if month == 12:
-        return 0.3 if dom in (24, 25, 26, 31) else 1.35
-    if month == 1 and dom == 1:
-        return 0.3
-    if month == 11 and 20 <= dom <= 27:
-        return 1.3  # "Green Wednesday" before Thanksgiving
-    return 1.0
-
-
-def _lifecycles(draw: Draw, cal: Calendar, slots: list[_Slot]) -> None:
-    """Give each slot its lifecycle; a converted quote claims a later sale slot as its sale."""
-    rnd = draw.random
-    ages = cal.ages
-    for i, slot in enumerate(slots):
-        if slot.kind:
-            continue  # a quote's converted sale
-        age = ages[slot.day_no]
-        if rnd() < QUOTE_SHARE:
-            r = rnd()
-            if age <= 30:  # still valid: valid_until = day + 30 >= as_of
-                kind = "Q_REJECTED" if r < 0.07 else "Q_DELETED" if r < 0.12 else "Q_OPEN"
-                convert = age >= 5 and rnd() < 0.25
-            else:
-                kind = "Q_EXPIRED" if r < 0.55 else "Q_REJECTED" if r < 0.85 else "Q_DELETED"
-                convert = rnd() < 0.4
-            if convert:
-                j = _claim(draw, cal, slots, i)
-                if j >= 0:
-                    kind = "Q_CONVERTED"
-                    slot.sale = j
-                    slots[j].kind, slots[j].quote = "S_CONVERTED", i
-            slot.kind = kind
-            continue
-        if rnd() < 0.03:
-            slot.kind = "S_VOIDED" if age >= 4 and rnd() < 0.3 else "S_CANCELLED"
-        elif age <= 10 and rnd() < 0.12:
-            slot.kind = "S_DRAFT"
-        elif age <= 3:
-            slot.kind = "S_OPEN"
-        else:
-            slot.kind = "S_SHIPPED"
-
-
-def _claim(draw: Draw, cal: Calendar, slots: list[_Slot], i: int) -> int:
-    """A later, not yet planned slot for quote ``i``'s sale: within the quote's validity and
-    old enough to have shipped; -1 when there is none."""
-    quote_day = cal.days[slots[i].day_no]
-    skip = draw.between(0, 4)
-    for j in range(i + 1, min(len(slots), i + 400)):
-        s = slots[j]
-        day = cal.days[s.day_no]
-        if day > quote_day + THIRTY_DAYS or cal.ages[s.day_no] < 4:
-            break
-        if s.kind or day == quote_day:
-            continue
-        if skip:
-            skip -= 1
-            continue
-        return j
-    return -1
-
-
 # (batch, quantity in hundredths, margin in hundredths of a percent, margin source)
 _Spec = tuple[StockItem, int, int, str]
 _OPEN = ("Q_OPEN", "S_DRAFT", "S_OPEN")
@@ -242,8 +127,8 @@ _OPEN = ("Q_OPEN", "S_DRAFT", "S_OPEN")
 def _lines(
     draw: Draw,
     stock: Stock,
-    slot: _Slot,
-    source: _Slot | None,
+    slot: Slot,
+    source: Slot | None,
     whale: bool,
     next_id: Callable[[str], int],
     order_id: int,
@@ -260,7 +145,7 @@ def _lines(
         open_ = slot.kind in _OPEN
         for _ in range(n):
             if open_:
-                taken = stock.take_open(draw, lambda item: _quantity(draw, item.category))
+                taken = stock.take_open(draw, lambda item: line_quantity(draw, item.category))
                 if taken is None:
                     continue
                 item, qty = taken
@@ -268,7 +153,7 @@ def _lines(
                 picked = stock.pick(draw)
                 if picked is None:
                     break
-                item, qty = picked, _quantity(draw, picked.category)
+                item, qty = picked, line_quantity(draw, picked.category)
             margin = 1500 + int(rnd() * 2001)  # hundredths of a percent: 15.00-35.00
             specs.append((item, qty, margin, "DEFAULT" if rnd() < 0.5 else "CUSTOMER_PROFILE"))
         if not specs and open_:
@@ -338,21 +223,11 @@ def _cached(cache: dict[int, tuple[str, Decimal]], hundredths: int) -> tuple[str
     return found
 
 
-def _quantity(draw: Draw, category: str) -> int:
-    """A line's quantity in hundredths: flower in pounds (two decimals), else whole units."""
-    rnd = draw.random
-    if category == FLOWER:
-        low, high = _FLOWER_QTY(draw)
-        return max(50, round((low + (high - low) * rnd()) * 100))
-    low_units, high_units = _UNIT_QTY(draw)
-    return (low_units + int(rnd() * (high_units - low_units + 1))) * 100
-
-
 def _order_row(
     keys: SalesKeys,
     draw: Draw,
     cal: Calendar,
-    slots: list[_Slot],
+    slots: list[Slot],
     index: int,
     users: list[int],
     who: tuple[int, int, int],
@@ -514,6 +389,3 @@ _QUANTITY_TEXT: dict[int, tuple[str, Decimal]] = {}
 _PERCENT_TEXT: dict[int, tuple[str, Decimal]] = {}
 _ONE_DAY = timedelta(days=1)
 _TERMS_DELTA = {k: timedelta(days=v) for k, v in TERMS_DAYS.items()}
-# Quantity buckets (low, high) with TERP's weights: flower in lb, other goods in units.
-_FLOWER_QTY = Weighted([(0.5, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, 20.0)], [10, 70, 15, 5])
-_UNIT_QTY = Weighted([(1, 10), (10, 30), (30, 60), (60, 100)], [10, 60, 20, 10])

@@ -23,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from terp_seed.factories.base import Gen
-from terp_seed.factories.draw import Draw
+from terp_seed.factories.cannabis_data import FLOWER
+from terp_seed.factories.draw import Draw, Weighted
 
 STOCK_CAP = 50_000
 """Batches orders sell from, at most: beyond, a uniform sample of them (memory stays flat)."""
@@ -241,3 +242,18 @@ def _item(
         live,
         max(0, available),
     )
+
+
+def line_quantity(draw: Draw, category: str) -> int:
+    """A line's quantity in hundredths: flower in pounds (two decimals), else whole units."""
+    rnd = draw.random
+    if category == FLOWER:
+        low, high = _FLOWER_QTY(draw)
+        return max(50, round((low + (high - low) * rnd()) * 100))
+    low_units, high_units = _UNIT_QTY(draw)
+    return (low_units + int(rnd() * (high_units - low_units + 1))) * 100
+
+
+# Quantity buckets (low, high) with TERP's weights: flower in lb, other goods in units.
+_FLOWER_QTY = Weighted([(0.5, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, 20.0)], [10, 70, 15, 5])
+_UNIT_QTY = Weighted([(1, 10), (10, 30), (30, 60), (60, 100)], [10, 60, 20, 10])
