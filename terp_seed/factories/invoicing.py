@@ -181,7 +181,7 @@ def sent_payment(
     cal: Calendar,
     day: date,
     amount: int,
-    bill: tuple[int, int],
+    bill: tuple[int, int | None],
     creator: int,
 ) -> Row:
     """The distributor's payment of a supplier bill (``payVendor``: ``vendorId`` is the

@@ -55,23 +55,24 @@ def bank_accounts(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         )
 
 
-def suppliers(gen: Gen) -> list[int]:
-    """Client ids of the suppliers bills are owed to (``is_seller``).
+def suppliers(gen: Gen) -> tuple[list[int], set[int]]:
+    """Client ids of the suppliers bills are owed to (``is_seller``), and every client id.
 
     The supplier contract makes each supplier's ``vendors.id`` its client id; on a database
     where no seller's id is also a vendor's, the vendors' ids are all there is to name.
     """
-    sellers = [cid for cid, seller in gen.parents.rows("clients", ["id", "is_seller"]) if seller]
+    clients = gen.parents.rows("clients", ["id", "is_seller"])
+    sellers = [cid for cid, seller in clients if seller]
     vendors = set(gen.parents.column("vendors", "id"))
     both = [c for c in sellers if c in vendors]
-    return both or sorted(vendors)
+    return both or sorted(vendors), {cid for cid, _ in clients}
 
 
 def bills(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     """Supplier bills (accounts payable) in the states TERP's bill state machine allows."""
     draw = gen.draw("bills")
     pick, rnd = draw.pick, draw.random
-    owed_to = suppliers(gen)
+    owed_to, client_ids = suppliers(gen)
     users = gen.parents.column("users", "id")
     if not (owed_to and users):
         return
@@ -114,7 +115,9 @@ def bills(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
             latest = min(as_of, max(day, due + timedelta(days=10)))
             pay_day = day + timedelta(days=int((latest - day).days * rnd()))
             payer = pick(users)
-            payment = sent_payment(keys, draw, cal, pay_day, paid, (bill_id, vendor_id), payer)
+            # payments.vendorId is a client (FK): none when the bill names a vendor only
+            payee = vendor_id if vendor_id in client_ids else None
+            payment = sent_payment(keys, draw, cal, pay_day, paid, (bill_id, payee), payer)
         yield (
             "bills",
             {
