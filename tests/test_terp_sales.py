@@ -37,7 +37,6 @@ NUMBERS = (
     "unitPrice",
     "price",
     "unitCogs",
-    "originalCogsPerUnit",
     "unitMargin",
     "marginPercent",
     "lineTotal",

@@ -179,7 +179,7 @@ def _lines(
         percent = (unit_margin * 20_000 + price * 100) // (price * 200)
         subtotal += total
         cogs_total += line_cogs
-        qty_text, qty_value = quantities.get(qty) or _cached(quantities, qty)
+        qty_value = (quantities.get(qty) or _cached(quantities, qty))[1]
         percent_text, percent_value = percents.get(percent) or _cached(percents, percent)
         price_text, total_text = f"{price / 100:.2f}", f"{total / 100:.2f}"
         lines.append(
@@ -203,17 +203,15 @@ def _lines(
             }
         )
         cogs_text = item.cogs_text
-        items.append(  # TERP's OrderItem written out: 5x cheaper than json.dumps
-            f"{{{item.json_head}, "
-            f'"quantity": {qty_text}, "unitPrice": {price_text}, "price": {price_text}, '
-            f'"isSample": false, "unitCogs": {cogs_text}, "originalCogsPerUnit": {cogs_text}, '
-            '"cogsMode": "FIXED", "cogsSource": "FIXED", "effectiveCogsBasis": "MANUAL", '
-            '"originalRangeMin": null, "originalRangeMax": null, "isBelowVendorRange": false, '
-            f'"unitMargin": {unit_margin / 10_000:.4f}, "marginPercent": {percent_text}, '
-            f'"lineTotal": {total_text}, "lineCogs": {line_cogs / 1_000_000:.6f}, '
-            f'"lineMargin": {(total * 10_000 - line_cogs) / 1_000_000:.6f}, {item.json_tail}}}'
+        items.append(  # TERP's OrderItem as JSON.stringify writes it: 5x cheaper than json.dumps
+            f'{{{item.json_head},"quantity":{qty / 100!r},"unitPrice":{price_text},'
+            f'"price":{price_text},"isSample":false,"unitCogs":{cogs_text},'
+            f'"cogsMode":"FIXED","cogsSource":"FIXED","unitMargin":{unit_margin / 10_000!r},'
+            f'"marginPercent":{percent_text},"lineTotal":{total_text},'
+            f'"lineCogs":{line_cogs / 1_000_000!r},'
+            f'"lineMargin":{(total * 10_000 - line_cogs) / 1_000_000!r},{item.json_tail}}}'
         )
-    return lines, JsonText(f"[{', '.join(items)}]"), subtotal, cogs_total, specs
+    return lines, JsonText(f"[{','.join(items)}]"), subtotal, cogs_total, specs
 
 
 def _cached(cache: dict[int, tuple[str, Decimal]], hundredths: int) -> tuple[str, Decimal]:

@@ -45,7 +45,7 @@ class StockItem:
     """unitCogs in ten-thousandths of a dollar."""
     cogs: Decimal
     cogs_text: str
-    """unitCogs as a JSON number."""
+    """unitCogs as a JSON number (the shortest form, as JSON.stringify writes it)."""
     name: str
     category: str
     json_head: str
@@ -221,19 +221,19 @@ def _item(
     value = Decimal(str(cogs or 0))
     name_json = json.dumps(name)
     head = (
-        f'"batchId": {bid}, "productId": {pid}, "displayName": {name_json}, '
-        f'"originalName": {json.dumps(sku)}'
+        f'"batchId":{bid},"productId":{pid},"displayName":{name_json},'
+        f'"originalName":{json.dumps(sku)}'
     )
     tail = (
-        f'"strain": {json.dumps(strain)}, "category": {json.dumps(category)}, '
-        f'"subcategory": {json.dumps(subcategory)}, "grade": {json.dumps(grade)}'
+        f'"strain":{json.dumps(strain)},"category":{json.dumps(category)},'
+        f'"subcategory":{json.dumps(subcategory)},"grade":{json.dumps(grade)}'
     )
     return StockItem(
         bid,
         pid,
         int(value * 10_000),
         value,
-        f"{int(value * 10_000) / 10_000:.4f}",
+        repr(int(value * 10_000) / 10_000),  # JSON.stringify's shortest form
         name,
         category,
         head,
