@@ -29,11 +29,8 @@ REFERRAL = next(r for r in RULES if r.name == "fk:clients.referred_by_client_id"
 
 def _clients(count: int) -> list[tuple[str, dict[str, Any]]]:
     gen = Gen(seed=9, size=parse_size(str(count)), ids=IdAllocator(None), parents=Parents(None))
-    return [
-        (t, with_timestamps(t, r, gen.calendar.now))
-        for t, r in clients(gen, count)
-        if t == "clients"
-    ]
+    now = gen.calendar.now
+    return [(t, with_timestamps(t, r, now)) for t, r in clients(gen, count) if t == "clients"]
 
 
 @contextmanager

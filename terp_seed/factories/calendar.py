@@ -17,6 +17,9 @@ HISTORY_DAYS = 669
 CLOSE_OF_DAY = time(17, 0)  # "now" on the as-of day, for rows stamped at seeding time
 WORKING_MINUTES = tuple(timedelta(hours=h, minutes=m) for h in range(8, 19) for m in range(60))
 """Offsets from midnight within working hours (08:00-18:59), one a minute."""
+DAY_MINUTES = WORKING_MINUTES[: 9 * 60]
+"""Working minutes before the close of day (08:00-16:59): a moment drawn from them on the as-of
+day is still before :attr:`Calendar.now`, so every day can use them alike."""
 ONE_DAY, TWO_DAYS, THIRTY_DAYS = timedelta(days=1), timedelta(days=2), timedelta(days=30)
 
 
