@@ -161,9 +161,7 @@ def batches(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
         on_hand = (10 + int(rnd() * 491)) if flower else (50 + int(rnd() * 951))
         if status in ("SOLD_OUT", "CLOSED"):
             on_hand = 0
-        reserved = 0  # ten-thousandths
-        if status == "LIVE" and rnd() < 0.15:
-            reserved = int(on_hand * (1000 + 3000 * rnd()))
+        reserved = 0  # derived from the sales holding the batch (terp_seed/seeding/derive.py)
         consignment = rnd() < 0.9
         photographed = rnd() < 0.2 and bool(photo_events)
         batch_id = next_id("batches")
