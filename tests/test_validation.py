@@ -30,7 +30,8 @@ from terp_seed.store.ledger import Scope
 from terp_seed.store.tables import ledger as ledger_table
 from terp_seed.testing.plugin import project_root, run_alembic, run_cli, schema_at_head
 from terp_seed.validation.fit import live_chunk_check
-from terp_seed.validation.rules import RULES, Rule, items_mismatch
+from terp_seed.validation.rule import Rule
+from terp_seed.validation.rules import RULES, items_mismatch
 from terp_seed.validation.runner import check_seeded, validate
 
 MISSING = 999_999  # no table holds this many rows at medium size

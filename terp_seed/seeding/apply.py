@@ -15,6 +15,7 @@ from terp_seed.runtime import policy
 from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.seeding.derive import derive_after
 from terp_seed.seeding.rollback import remove
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
@@ -82,6 +83,8 @@ def load_steps(
     )
     for spec, count in work:
         loader.load(_remembering(gen, spec.fn(gen, count)))
+    if run.connection is not None:  # offline, the rendered SQL leaves derived columns as loaded
+        derive_after(run.connection, loader.counts, run.options.as_of)
     return loader.counts
 
 

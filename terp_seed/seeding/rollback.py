@@ -25,6 +25,7 @@ from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata, relations
 from terp_seed.seeding.backup import write_backup
+from terp_seed.seeding.derive import derive_after
 from terp_seed.store import ledger
 from terp_seed.store.ledger import DIGEST, Scope, SeededKeys, checksum_expr
 
@@ -183,9 +184,11 @@ def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -
             path = write_backup(conn, run, scope)
             log.warning("backed up the rows to delete to %s", path, extra={"backup": path})
 
-    return execute_rollback(
+    removed = execute_rollback(
         conn, rp, allow_modified=allow_modified, before_delete=backup, truncate=truncate
     )
+    derive_after(conn, removed, run.options.as_of)
+    return removed
 
 
 def rollback_seeded(

@@ -371,3 +371,28 @@ def offline_entries(run_id: str, revision: str | None, table: str, ids: Iterable
             for first, last in spans_of(ids)
         ]
     )
+
+
+def refresh_checksums(conn: sa.Connection, t: sa.Table, keys: Iterable[int]) -> int:
+    """Take again the checksums of the ledger ranges (any run's) that hold one of ``keys`` of
+    ``t``: rows the seed itself changed after loading them; returns the ranges refreshed."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return 0
+    entries = ledger.c
+    ranges = conn.execute(
+        sa.select(entries.id, entries.first_pk, entries.last_pk).where(
+            entries.table_name == t.name,
+            entries.checksums.is_not(None),
+            entries.last_pk >= wanted[0],
+            entries.first_pk <= wanted[-1],
+        )
+    ).all()
+    refreshed = 0
+    for entry, first, last in ranges:
+        at = bisect.bisect_left(wanted, int(first))
+        if at < len(wanted) and wanted[at] <= int(last):
+            _found, sums = range_checksums(conn, t, int(first), int(last))
+            conn.execute(ledger.update().where(entries.id == entry).values(checksums=sums))
+            refreshed += 1
+    return refreshed

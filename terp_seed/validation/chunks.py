@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from terp_seed.db.dialects import dialect_of
 from terp_seed.schema import metadata, relations
 from terp_seed.validation import queries as q
-from terp_seed.validation.rules import RULES, Rule
+from terp_seed.validation.rule import Rule
+from terp_seed.validation.rules import RULES
 
 KEYS_PER_QUERY = 1000
 

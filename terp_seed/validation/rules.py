@@ -9,18 +9,15 @@ an edit here; the business rules follow them. Adding a rule is one entry (and on
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
 
 from terp_seed.schema import metadata, relations
 from terp_seed.validation import queries as q
-from terp_seed.validation.queries import ConditionFn, QueryFn
-
-RowCheckFn = Callable[[Sequence[Any]], bool]
-"""Given one row of a rule's query, True when that row breaks the rule (Python-side rules)."""
+from terp_seed.validation import terp_derived, terp_inventory, terp_parties, terp_sales
+from terp_seed.validation.rule import Batch, Rule, row_rule
 
 QUANTITY_COLUMNS: Final = (
     ("batches", "onHandQty"),
@@ -32,53 +29,6 @@ QUANTITY_COLUMNS: Final = (
     ("batchLocations", "qty"),
     ("order_line_items", "quantity"),
 )
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Rules decided over the rows of one shared query (run once for all of them).
-
-    :param query: a SELECT whose first column is the key, one row per candidate.
-    :param check: True when the fetched row breaks this rule.
-    """
-
-    query: QueryFn
-    check: RowCheckFn
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One integrity rule: which rows it is about and the query that finds the bad ones.
-
-    :param table: the table whose primary keys the query returns.
-    :param also: other tables whose rows take part (their seeded rows bring a key in scope).
-    :param check: for rules decided in Python, the test each fetched row must fail.
-    :param condition: for row-local rules, the SQL condition a breaking row of ``table`` meets;
-        the runner checks all of a table's row-local rules in one scan.
-    :param batch: for rules sharing their work with others, the shared query and this rule's
-        test of its rows. Run alone (:attr:`query`), a rule finds the same rows.
-    :param unique_column: for a ``unique:`` rule, its column: while the live table has a UNIQUE
-        index on exactly that column the database itself refuses duplicates, and the query is
-        not needed (it runs as soon as the index is missing).
-    :param source: where in TERP's code (EvanTenenbaum/TERP at b2e16915) the rule comes from,
-        ``"server/ordersDb.ts:178"``; empty for rules the schema itself states.
-    """
-
-    name: str
-    table: str
-    description: str
-    query: QueryFn
-    also: tuple[str, ...] = ()
-    check: RowCheckFn | None = None
-    condition: ConditionFn | None = None
-    batch: Batch | None = None
-    unique_column: str | None = None
-    source: str = ""
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        """Every table whose rows this rule looks at, its key table first."""
-        return (self.table, *self.also)
 
 
 def items_mismatch(row: Sequence[Any]) -> bool:
@@ -103,11 +53,6 @@ def items_mismatch(row: Sequence[Any]) -> bool:
     if len(from_lines) == len(batch_ids) and sum(from_lines) == int(batch_sum or 0):
         return sorted(from_lines) != sorted(batch_ids)
     return sum(batch_ids) != int(batch_sum or 0)
-
-
-def row_rule(name: str, table: str, description: str, condition: ConditionFn) -> Rule:
-    """A rule about single rows of ``table``: those meeting ``condition`` break it."""
-    return Rule(name, table, description, q.row_condition(table, condition), condition=condition)
 
 
 def _foreign_keys() -> Iterator[Rule]:
@@ -216,5 +161,9 @@ RULES: Final[tuple[Rule, ...]] = (
         also=("payments",),
         batch=Batch(q.invoice_payments_check, lambda row: bool(row[2])),
     ),
+    *terp_parties.RULES,
+    *terp_inventory.RULES,
+    *terp_sales.RULES,
+    *terp_derived.RULES,
 )
 """Every rule terp-seed checks, in the order it reports them."""

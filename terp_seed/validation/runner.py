@@ -17,7 +17,8 @@ from terp_seed.store.ledger import Scope
 from terp_seed.validation import queries as q
 from terp_seed.validation.chunks import ChunkFindings
 from terp_seed.validation.queries import QueryFn, Seeded
-from terp_seed.validation.rules import RULES, RowCheckFn, Rule
+from terp_seed.validation.rule import RowCheckFn, Rule
+from terp_seed.validation.rules import RULES
 
 log = logging.getLogger(__name__)
 SAMPLE_KEYS = 10

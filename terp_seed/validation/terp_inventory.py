@@ -1,9 +1,6 @@
-"""Rules TERP's own code relies on for lots, batches, their locations and calendar events, and
-for how orders touch batches (EvanTenenbaum/TERP at b2e16915; each rule names its source).
-
-:data:`INVENTORY_RULES` are about the inventory tables alone; :data:`ORDER_RULES` compare the
-batches with the order lines that sell them (they hold once the sales step sells only what a
-batch has and the derive step computes ``reservedQty``). :data:`RULES` is both.
+"""Rules TERP's own code relies on for lots, batches, their locations and calendar events
+(EvanTenenbaum/TERP at b2e16915; each rule names its source). How orders touch batches is
+checked by :mod:`terp_seed.validation.terp_sales` and :mod:`terp_seed.validation.terp_derived`.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ import sqlalchemy as sa
 
 from terp_seed.schema import metadata
 from terp_seed.validation.queries import Seeded
-from terp_seed.validation.rules import Rule
+from terp_seed.validation.rule import Rule
 
 SEQUENCE_START: Final = 1000
 """TERP's lot_code and batch_code sequences start here: the first codes it issues are
@@ -169,49 +166,6 @@ def _metadata_rows(scope: Seeded | None) -> sa.Select[Any]:
 # -- how orders touch batches -----------------------------------------------------------------
 
 
-def _open_lines() -> sa.Subquery:
-    """Per batch, the quantity of non-sample lines of confirmed, unshipped sales."""
-    li, o = _t("order_line_items").alias("li"), _t("orders").alias("o")
-    return (
-        sa.select(li.c.batch_id.label("batch_id"), sa.func.sum(li.c.quantity).label("qty"))
-        .join(o, o.c.id == li.c.order_id)
-        .where(
-            li.c.is_sample.is_(False),
-            o.c.orderType == "SALE",
-            o.c.is_draft.is_(False),
-            o.c.deleted_at.is_(None),
-            o.c.fulfillmentStatus.in_(OPEN_FULFILMENT),
-            sa.or_(o.c.saleStatus.is_(None), o.c.saleStatus != "CANCELLED"),
-        )
-        .group_by(li.c.batch_id)
-        .subquery("open_lines")
-    )
-
-
-def _reserved_not_open(scope: Seeded | None) -> sa.Select[Any]:
-    b, open_ = _t("batches"), _open_lines()
-    q = sa.select(b.c.id).outerjoin(open_, open_.c.batch_id == b.c.id)
-    off = sa.func.abs(b.c.reservedQty - sa.func.coalesce(open_.c.qty, 0)) > QTY_TOLERANCE
-    return _within(q.where(off), b, scope)
-
-
-def _open_beyond_stock(scope: Seeded | None) -> sa.Select[Any]:
-    b, open_ = _t("batches"), _open_lines()
-    q = sa.select(b.c.id).join(open_, open_.c.batch_id == b.c.id)
-    return _within(q.where(open_.c.qty - b.c.onHandQty > QTY_TOLERANCE), b, scope)
-
-
-def _line_before_intake(scope: Seeded | None) -> sa.Select[Any]:
-    li, o, b = _t("order_line_items"), _t("orders").alias("o"), _t("batches").alias("b")
-    q = (
-        sa.select(li.c.id)
-        .join(o, o.c.id == li.c.order_id)
-        .join(b, b.c.id == li.c.batch_id)
-        .where(o.c.created_at < b.c.createdAt)
-    )
-    return _within(q, li, scope)
-
-
 INVENTORY_RULES: Final[list[Rule]] = [
     row_rule(
         "terp:lot-vendor-is-supplier:lots",
@@ -309,35 +263,5 @@ INVENTORY_RULES: Final[list[Rule]] = [
 ]
 """Rules about the inventory tables alone."""
 
-ORDER_RULES: Final[list[Rule]] = [
-    Rule(
-        "terp:reserved-is-open-sales:batches",
-        "batches",
-        "reservedQty is the quantity of the batch's non-sample lines on confirmed, unshipped "
-        "sales: confirm adds it, ship and cancel take it off",
-        _reserved_not_open,
-        also=("order_line_items", "orders"),
-        source="server/ordersDb.ts:1613-1640",
-    ),
-    Rule(
-        "terp:open-sales-within-on-hand:batches",
-        "batches",
-        "a batch holds what its confirmed, unshipped sales will ship: shipping throws when "
-        "onHandQty is below the line's quantity",
-        _open_beyond_stock,
-        also=("order_line_items", "orders"),
-        source="server/ordersDb.ts:2395-2410",
-    ),
-    Rule(
-        "terp:line-after-batch-intake:order_line_items",
-        "order_line_items",
-        "an order sells a batch only after the batch was received: createOrder locks an "
-        "existing LIVE batch row for each line",
-        _line_before_intake,
-        also=("orders", "batches"),
-        source="server/ordersDb.ts:399-438",
-    ),
-]
-"""Rules comparing batches with the orders that sell them."""
-
-RULES: Final[list[Rule]] = [*INVENTORY_RULES, *ORDER_RULES]
+RULES: Final[list[Rule]] = INVENTORY_RULES
+"""Every inventory rule (how orders touch batches is checked by terp_sales and terp_derived)."""

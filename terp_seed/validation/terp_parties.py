@@ -17,7 +17,7 @@ from terp_seed.factories.reference import normalize_strain_name
 from terp_seed.schema import metadata
 from terp_seed.validation import queries as q
 from terp_seed.validation.queries import Seeded
-from terp_seed.validation.rules import Rule
+from terp_seed.validation.rule import Rule
 
 BCRYPT_PREFIXES: Final = ("$2a$", "$2b$", "$2y$")
 STRAIN_CATEGORIES: Final = frozenset({"indica", "sativa", "hybrid"})

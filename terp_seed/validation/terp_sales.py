@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from terp_seed.validation import terp_sales_checks as c
-from terp_seed.validation.rules import Rule, row_rule
+from terp_seed.validation.rule import Rule, row_rule
 
 
 def _rule(name: str, table: str, description: str, condition: Any, source: str, *also: str) -> Rule:
