@@ -9,7 +9,7 @@ Small, medium and large at two seeds and two as-of days on SQLite; medium once o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -417,3 +417,29 @@ def test_medium_on_mariadb_reads_as_terp_reads_it(mysql_url: str, engine_for: An
         test_strains_are_found_by_terps_slug(conn)
         test_credit_limits_and_portal_as_terp_writes_them(conn)
         test_the_parties_rules_hold(conn)
+
+
+@pytest.mark.parametrize(("env", "can_log_in"), [("dev", True), ("test", True), ("staging", False)])
+def test_the_development_password_opens_dev_and_test_databases_only(
+    sqlite_url: str, engine_for: Callable[[str], sa.Engine], env: str, can_log_in: bool
+) -> None:
+    """TERP's login compares the typed password with users.loginMethod (bcrypt.compare,
+    server/_core/simpleAuth.ts:161-164): in staging nobody may know the seeded staff's."""
+    schema_at_head(sqlite_url)
+    result = run_alembic(
+        sqlite_url,
+        "-n",
+        "seed",
+        "-x",
+        f"env={env}",
+        "-x",
+        "size=small",
+        "upgrade",
+        "0002_staff_users",
+    )
+    assert result.code == 0, result.out + result.err
+    with engine_for(sqlite_url).connect() as conn:
+        hashes = [r[0] for r in conn.exec_driver_sql("SELECT loginMethod FROM users")]
+    assert hashes
+    for stored in hashes:
+        assert bcrypt.checkpw(DEV_PASSWORD.encode(), stored.encode()) is can_log_in

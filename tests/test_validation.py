@@ -241,14 +241,21 @@ def test_clean_medium_seed_breaks_no_rule(medium: sa.Connection) -> None:
     assert failing(medium) == {}
 
 
+# The rules the schema itself states; the rules from TERP's code (with a ``source``) are
+# injected by their own tests (tests/test_terp_*.py, tests/test_derive.py).
+SCHEMA_RULES = [r for r in RULES if not r.source]
+TERP_RULE_NAMES = {r.name for r in RULES if r.source}
+
+
 @pytest.mark.mysql
-@pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
+@pytest.mark.parametrize("rule", SCHEMA_RULES, ids=[r.name for r in SCHEMA_RULES])
 def test_each_rule_reports_exactly_its_injected_violation(
     rule: Rule, without_unique: None, medium: sa.Connection
 ) -> None:
     key = inject(medium, rule)
     found = failing(medium)
-    assert set(found) == {rule.name}, found
+    # no other schema rule fires; a rule from TERP's code may see the same damage
+    assert set(found) - TERP_RULE_NAMES == {rule.name}, found
     assert key in found[rule.name]
 
 
@@ -487,8 +494,10 @@ def test_step_whose_rows_break_a_rule_is_rolled_back(
     result = run_alembic(mysql_url, "-n", "seed", "-x", "size=small", "upgrade", "head")
     assert result.code != 0
     assert re.search(
-        r"FAILED: rows seeded by revision 0005_inventory break 1 integrity rule\(s\): "
-        r"reserved-within-on-hand:batches on batches 1;",
+        r"FAILED: rows seeded by revision 0005_inventory break 3 integrity rule\(s\): "
+        r"reserved-within-on-hand:batches on batches 1; "
+        r"terp:allocations-within-on-hand:batches on batches 1; "
+        r"reserved-equals-open-sales:batches on batches 1;",
         result.err + result.out,
     ), result.err[-2000:]
     engine = engine_for(mysql_url)

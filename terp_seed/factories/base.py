@@ -274,6 +274,8 @@ class Gen:
     ids: IdAllocator
     parents: Parents
     as_of: date = field(default_factory=today)
+    dev_logins: bool = True
+    """Staff accounts get the documented development password (dev and test only)."""
     _fakers: dict[str, Faker] = field(default_factory=dict)
     _pools: Pools | None = None
     _sequences: dict[tuple[str, str, str], int] = field(default_factory=dict)

@@ -57,7 +57,9 @@ _SPECS = (
         writes=("batches", "batchLocations"),
         needs=("products", "lots", "grades", "workflow_statuses", "locations", "calendar_events"),
     ),
-    _spec("bills", payables.bills, needs=("vendors", "users")),
+    _spec(
+        "bills", payables.bills, writes=("bills", "payments"), needs=("vendors", "clients", "users")
+    ),
     _spec(
         "orders",
         sales.orders,

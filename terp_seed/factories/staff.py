@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import secrets
 from collections.abc import Iterator
 
 import bcrypt
@@ -66,7 +67,10 @@ def users(gen: Gen, count: int) -> Iterator[tuple[str, Row]]:
     ``first.last@terp.test`` with role ``user``. A username already taken is skipped.
     """
     rng, pools = gen.rng("users"), gen.pools
-    login = password_hash(bcrypt_salt(gen.subseed("users:password")))
+    if gen.dev_logins:
+        login = password_hash(bcrypt_salt(gen.subseed("users:password")))
+    else:  # staging: nobody may know the password; set a real one in TERP
+        login = password_hash(bcrypt.gensalt(10), secrets.token_urlsafe(32))
     taken = {str(v).lower() for v in gen.parents.column("users", "openId", include_deleted=True)}
     taken |= {
         str(v).lower()

@@ -108,6 +108,12 @@ def check_masking(env: str) -> None:
         )
 
 
+def may_use_dev_password(env: str) -> bool:
+    """Seeded staff get the documented development password in dev and test only; elsewhere
+    each run gives them an unguessable one (set a real one in TERP)."""
+    return env in ("dev", "test")
+
+
 def may_use_dev_mask_key(env: str) -> bool:
     """Only dev may mask with the built-in key; elsewhere a secret key is required."""
     return env == "dev"

@@ -19,6 +19,7 @@ from terp_seed.db.dialects import dialect_of
 from terp_seed.db.url import database_name
 from terp_seed.errors import ConfirmationRequired
 from terp_seed.factories.base import Gen, IdAllocator, Parents
+from terp_seed.runtime import policy
 from terp_seed.runtime.key_blocks import KeyBlock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.policy import needs_confirmation
@@ -84,6 +85,7 @@ class SeedRun:
                 ids=IdAllocator(self.connection, keys),
                 parents=Parents(self.connection),
                 as_of=self.options.as_of,
+                dev_logins=policy.may_use_dev_password(self.options.env),
                 _pools=self._gen.built_pools if self._gen is not None else None,
             )
         return self._gen

@@ -141,10 +141,11 @@ class ChunkFindings:
         )
 
     def keys(self, conn: sa.Connection, rule: Rule) -> list[int]:
-        """Keys of the rows that break ``rule`` now: a reference rule's candidates are looked
-        at again (the row it names may have been written by a later chunk)."""
+        """Keys of the rows that break ``rule`` now: every candidate is looked at again, since a
+        rule may name rows of its own or another table that a later chunk wrote (a reference,
+        a supplier's profile written after its vendor)."""
         found = sorted(self._found.get(rule.name, []))
-        if not found or not rule.name.startswith("fk:"):
+        if not found:
             return found
         t = metadata.tables[rule.table]
         still: list[int] = []
