@@ -82,6 +82,13 @@ metadata = sa.MetaData()
 # -- column and constraint builders -------------------------------------------------------------
 
 
+def refreshes_on_update(column: sa.Column[Any]) -> bool:
+    """Whether the database sets ``column`` to the current time on every UPDATE (MySQL's
+    ``ON UPDATE CURRENT_TIMESTAMP``): an update that must leave it alone sets it to itself."""
+    default = column.server_default
+    return isinstance(default, sa.DefaultClause) and isinstance(default.arg, NowOnUpdate)
+
+
 def _col(
     name: str,
     type_: sa.types.TypeEngine[Any] | type[sa.types.TypeEngine[Any]],

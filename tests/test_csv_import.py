@@ -25,8 +25,10 @@ HEADER = [
     "address",
     "businessType",
     "is_buyer",
+    "is_seller",
     "tags",
     "credit_limit",
+    "credit_limit_updated_at",
     "created_at",
     "referred_by_client_id",
 ]
@@ -40,8 +42,11 @@ def _client(i: int, **changes: Any) -> dict[str, Any]:
         "address": f"{i} Main St, Suite 4\\B, Oakland, CA 94601",
         "businessType": ("RETAIL", "DISPENSARY")[i % 2],
         "is_buyer": ("true", "0")[i % 2],
+        "is_seller": "0",
         "tags": json.dumps(["retail", f"tab\there {i}"]),
         "credit_limit": f"{1000 + i}.50",
+        # TERP writes a limit with the time it was set (server/creditEngine.ts:692-710)
+        "credit_limit_updated_at": "2025-03-04 05:06:07",
         "created_at": "2025-03-04 05:06:07",
         "referred_by_client_id": "",
     }
@@ -102,7 +107,8 @@ def test_given_keys_and_references_within_the_file(any_url: str, engine_for, tmp
     schema_at_head(any_url)
     rows = [
         _client(1, id="101"),
-        _client(2, id="102", referred_by_client_id="101"),  # a row of the same file
+        # a row of the same file; a supplier, so it may have a supplier profile
+        _client(2, id="102", referred_by_client_id="101", is_seller="1"),
     ]
     path = _write(tmp_path / "clients.csv", rows, ["id", *HEADER])
     loaded = run_cli(any_url, "load", "--table", "clients", "--csv", str(path))
@@ -214,7 +220,7 @@ def test_bad_values_of_a_large_file_are_named_in_file_order(
         r"; line 1500, column credit_limit: '12,50' is not a decimal number \(digits with a "
         r"point, such as 1234.50\)"
         r"; line 2500, column teri_code: 'CSV00003' repeats line 5"
-        r"; line 2502: 2 fields, the header has 10$"
+        r"; line 2502: 2 fields, the header has 12$"
     )
     args = ["--table", "clients", "--csv", str(path)]
     _assert_refused(mysql_url, engine_for, args, expected)

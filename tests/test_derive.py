@@ -38,7 +38,7 @@ def _reserved_as_terp_keeps_it(conn: sa.Connection) -> dict[int, Decimal]:
         _, kind, draft, deleted, sale, fulfilment = orders[order_id]
         live = kind == "SALE" and not draft and deleted is None and sale != "CANCELLED"
         if live and fulfilment in OPEN and not sample:
-            held[int(batch_id)] += Decimal(qty)
+            held[int(batch_id)] += Decimal(str(qty))
     return held
 
 
@@ -49,17 +49,17 @@ def _owed_as_terp_reconciles_it(conn: sa.Connection) -> dict[int, Decimal]:
         conn, "SELECT customerId, amountDue, status, deleted_at FROM invoices"
     ):
         if status not in ("PAID", "VOID") and deleted is None:
-            owed[int(customer)] += Decimal(due)
+            owed[int(customer)] += Decimal(str(due))
     return owed
 
 
 def _check_derived(conn: sa.Connection) -> None:
     held = _reserved_as_terp_keeps_it(conn)
     for batch_id, reserved in _rows(conn, "SELECT id, reservedQty FROM batches"):
-        assert Decimal(reserved) == held.get(int(batch_id), 0), batch_id
+        assert Decimal(str(reserved)) == held.get(int(batch_id), 0), batch_id
     owed = _owed_as_terp_reconciles_it(conn)
     for client_id, total_owed in _rows(conn, "SELECT id, total_owed FROM clients"):
-        assert abs(Decimal(total_owed) - owed.get(int(client_id), 0)) <= Decimal("0.01")
+        assert abs(Decimal(str(total_owed)) - owed.get(int(client_id), 0)) <= Decimal("0.01")
 
 
 @pytest.mark.parametrize("as_of", ["2026-04-20", "2026-12-31"])
@@ -89,7 +89,7 @@ def test_rows_the_seed_did_not_insert_are_never_derived(
     assert run_alembic(sqlite_url, "-n", "seed", "upgrade", "head").code == 0
     with engine.connect() as conn:
         owed = conn.exec_driver_sql("SELECT total_owed FROM clients WHERE id = 9000")
-        assert owed.scalar_one() == Decimal("123.45")
+        assert Decimal(str(owed.scalar_one())) == Decimal("123.45")
 
 
 def test_staging_round_trip_is_not_refused_and_resets_derived_columns(

@@ -50,6 +50,9 @@ def _make_it_real(engine: sa.Engine) -> None:
                  "p": f"(510) 8{cid % 100:02d}-{4000 + cid:04d}",
                  "a": f"{100 + cid} Myrtle Ave, Eureka, CA 95501", "id": cid},
             )  # fmt: skip
+        # a supplier is one party: its vendors row carries its client's name (TERP pairs them
+        # by name, server/inventoryIntakeService.ts:183-204)
+        conn.execute(sa.text("UPDATE vendors v JOIN clients c ON c.id = v.id SET v.name = c.name"))
         conn.execute(
             sa.text(
                 "UPDATE users SET name = CONCAT('Wei Okafor ', id), "

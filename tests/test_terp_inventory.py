@@ -186,8 +186,8 @@ def test_quantities_and_publishing_as_terp_writes_them(seeded: Seeded) -> None:
             assert hold == on_hand > 0 and available == 0
         elif status in ("SOLD_OUT", "CLOSED"):
             assert on_hand == 0
-        elif status == "LIVE":
-            assert available > 0 and quarantine == 0
+        elif status == "LIVE":  # open sales may hold all of it (reservedQty is derived)
+            assert on_hand > 0 and quarantine == 0
         if b2b or ecom:
             assert status == "LIVE" and photographed and available > 0
     assert any(r[5] for r in rows) or seeded.size == "small"

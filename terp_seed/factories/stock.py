@@ -240,7 +240,10 @@ def _item(
         tail,
         received,
         live,
-        max(0, available),
+        # open orders leave a fifth of a batch available: a published batch with nothing
+        # left would be unpublished as SOLD_OUT by TERP's catalogue sync
+        # (server/services/catalogPublishingService.ts:470-500)
+        max(0, available - available // 5),
     )
 
 

@@ -20,7 +20,7 @@ from terp_seed.errors import ConfigError, SeedDataError
 from terp_seed.masking.catalogue import PiiColumn, by_table, catalogue
 from terp_seed.masking.rules import mask_value
 from terp_seed.masking.secret import MaskKey
-from terp_seed.schema import NowOnUpdate, metadata
+from terp_seed.schema import metadata, refreshes_on_update
 from terp_seed.store import mask_progress
 
 log = logging.getLogger(__name__)
@@ -291,7 +291,7 @@ class _ChunkMasker:
             self.conn.exec_driver_sql(self._chunk_update, (rows[0][0], rows[-1][0]))
             return
         table = self.plan.table
-        values: dict[Any, Any] = {c: c for c in table.columns if _refreshes_on_update(c)}
+        values: dict[Any, Any] = {c: c for c in table.columns if refreshes_on_update(c)}
         values.update(
             {col: sa.bindparam(n) for col, n in zip(self.columns, self.names, strict=True)}
         )
@@ -309,7 +309,7 @@ class _ChunkMasker:
         every chunk.
         """
         quote = self.conn.dialect.identifier_preparer.quote
-        keep = [c.name for c in self.plan.table.columns if _refreshes_on_update(c)]
+        keep = [c.name for c in self.plan.table.columns if refreshes_on_update(c)]
         sets = [f"t.{quote(c.name)} = m.{n}" for c, n in zip(self.columns, self.names, strict=True)]
         sets += [f"t.{quote(name)} = t.{quote(name)}" for name in keep]
         pk = f"t.{quote(self.plan.pk.name)}"
@@ -317,8 +317,3 @@ class _ChunkMasker:
             f"UPDATE {quote(self.plan.table.name)} AS t STRAIGHT_JOIN {_CHUNK_TABLE} AS m "
             f"ON m.pk = {pk} SET {', '.join(sets)} WHERE {pk} BETWEEN %s AND %s"
         )
-
-
-def _refreshes_on_update(column: sa.Column[Any]) -> bool:
-    default = column.server_default
-    return isinstance(default, sa.DefaultClause) and isinstance(default.arg, NowOnUpdate)

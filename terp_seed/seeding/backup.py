@@ -25,6 +25,7 @@ from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.seeding.derive import derive_after
 from terp_seed.store import ledger
 from terp_seed.store.audit import StepResult
 from terp_seed.store.ledger import Scope
@@ -193,6 +194,8 @@ def restore_file(
         run.confirm_destructive(f"restore of {path}")
         result = run.begin_step(None, "restore")
         result.rows = restore_backup(run.connection, path)
+        # the restored rows feed derived columns again (reservations, client balances)
+        derive_after(run.connection, result.rows, options.as_of)
         result.detail = f"backup {path} (run {header.get('run_id')})"
         result.outcome = "dry-run" if options.dry_run else "restored"
         return result

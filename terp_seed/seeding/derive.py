@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.schema import metadata
+from terp_seed.schema import metadata, refreshes_on_update
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
 from terp_seed.validation.terp_derived import OPEN_FULFILMENT, SETTLED_INVOICE
@@ -63,7 +63,7 @@ def _batch_reservations(conn: sa.Connection, as_of: date) -> dict[int, dict[str,
         )
         .group_by(li.c.batch_id)
     )
-    reserved = {int(b): Decimal(q) for b, q in conn.execute(open_lines)}
+    reserved = {int(b): Decimal(str(q)) for b, q in conn.execute(open_lines)}  # SQLite: floats
     return {b: {"reservedQty": q.quantize(Decimal("0.0001"))} for b, q in reserved.items()}
 
 
@@ -81,7 +81,7 @@ def _client_balances(conn: sa.Connection, as_of: date) -> dict[int, dict[str, An
     for client, due, oldest in owed:
         days = max(0, (as_of - _day(oldest)).days) if oldest is not None and due else 0
         values[int(client)] = {
-            "total_owed": Decimal(due or 0).quantize(_CENT),
+            "total_owed": Decimal(str(due or 0)).quantize(_CENT),
             "oldest_debt_days": days,
         }
     sales = conn.execute(
@@ -95,7 +95,7 @@ def _client_balances(conn: sa.Connection, as_of: date) -> dict[int, dict[str, An
         .group_by(o.c.client_id)
     )
     for client, spent, profit in sales:
-        spent, profit = Decimal(spent or 0), Decimal(profit or 0)
+        spent, profit = Decimal(str(spent or 0)), Decimal(str(profit or 0))
         margin = (profit / spent * 100).quantize(_CENT) if spent else Decimal("0.00")
         values.setdefault(int(client), {}).update(
             total_spent=spent.quantize(_CENT),
@@ -160,7 +160,13 @@ def derive_after(conn: sa.Connection, tables: Iterable[str], as_of: date) -> dic
             stmt = (
                 t.update()
                 .where(t.c.id == sa.bindparam("key"))
-                .values({c: sa.bindparam(f"new_{c}") for c in d.columns})
+                .values(
+                    {
+                        # a derived value is not an edit: ON UPDATE timestamps keep their time
+                        **{c.name: c for c in t.columns if refreshes_on_update(c)},
+                        **{c: sa.bindparam(f"new_{c}") for c in d.columns},
+                    }
+                )
             )
             conn.execute(stmt, updates)
             ledger.refresh_checksums(conn, t, [u["key"] for u in updates])

@@ -56,16 +56,6 @@ def login_hash_condition() -> sa.ColumnElement[bool]:
     )
 
 
-def login_name_condition() -> sa.ColumnElement[bool]:
-    """A user whose ``openId`` is not its ``email``: login finds users by email, the session
-    by openId, and TERP writes the username into both."""
-    u = _t("users")
-    return sa.or_(u.c.email.is_(None), u.c.openId != u.c.email)
-
-
-# -- suppliers and vendors ----------------------------------------------------------------------
-
-
 def vendor_id_condition() -> sa.ColumnElement[bool]:
     """A vendor whose key is the key of a live client that is not this supplier (another
     name, or not a seller): TERP shows and picks that client for the vendor's lots and bills."""
@@ -197,14 +187,6 @@ RULES: Final[list[Rule]] = [
         "characters): TERP's login compares the typed password with it (bcrypt.compare)",
         "server/_core/simpleAuth.ts:161-164",
         login_hash_condition,
-    ),
-    _rule(
-        "login-name:users",
-        "users",
-        "openId equals email: TERP's login looks the user up by email = the typed username, "
-        "the session by openId, and createUser writes the username into both",
-        "server/_core/simpleAuth.ts:150,205-213",
-        login_name_condition,
     ),
     Rule(
         "unique-login:users",
