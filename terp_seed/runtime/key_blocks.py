@@ -111,6 +111,9 @@ def reserve(conn: sa.Connection, wanted: Mapping[str, int]) -> dict[str, KeyBloc
         side.close()
 
 
+ALIGN_ROOM = 10_000  # keys an aligned block leaves for concurrent inserts before it
+
+
 def _reserve_aligned(
     side: sa.Connection, tables: list[str], wanted: Mapping[str, int]
 ) -> dict[str, KeyBlock] | None:
@@ -122,13 +125,16 @@ def _reserve_aligned(
         floor = max(_next_free(side, t) for t in tables)
         blocks: dict[str, KeyBlock] = {}
         for table in tables:
-            block = _reserve_one(side, table, wanted[table], floor)
+            # room for the application's inserts meanwhile: the blocks need only share a run
+            # of keys, not their first one
+            block = _reserve_one(side, table, wanted[table] + ALIGN_ROOM, floor)
             if block is None:
                 return None
-            blocks[table] = KeyBlock(block.first, block.end, counters[table])
-        if len({b.first for b in blocks.values()}) == 1:
-            return blocks
-        # an application insert took the first key of one table meanwhile: again, higher up
+            blocks[table] = block
+        start = max(b.first for b in blocks.values())
+        if all(b.end - start >= wanted[t] for t, b in blocks.items()):
+            return {t: KeyBlock(start, b.end, counters[t]) for t, b in blocks.items()}
+        # the application took more keys than the room meanwhile: again, higher up
     raise TerpSeedError(
         f"could not reserve primary keys on {', '.join(tables)} from one first key: other "
         f"sessions kept inserting into them {ATTEMPTS} times over; nothing was written. Re-run "
