@@ -10,9 +10,9 @@ as-of days on SQLite, and medium once on MariaDB.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from support.databases import own_database
 
 from terp_seed.factories.calendar import calendar
 from terp_seed.testing.plugin import project_root, run_alembic, schema_at_head
@@ -61,20 +62,11 @@ def seeded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Seeded]:
     kind, size, seed, as_of = request.param
-    server = None
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('terp') / 'terp.sqlite'}"
-    else:
-        host = request.config.getini("mysql_host") or "127.0.0.1"
-        port = request.config.getini("mysql_port") or "3306"
-        user = request.config.getini("mysql_user") or "root"
-        name = f"terp_seed_inventory_{os.getpid()}"
-        server = sa.create_engine(f"mysql+pymysql://{user}@{host}:{port}/", poolclass=sa.NullPool)
-        with server.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        url = f"mysql+pymysql://{user}@{host}:{port}/{name}"
-    try:
+    with contextlib.ExitStack() as stack:
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('terp') / 'terp.sqlite'}"
+        else:
+            url = stack.enter_context(own_database(request.config, "terp_seed_inventory"))
         schema_at_head(url)
         args = ("-x", f"size={size}", "-x", f"seed={seed}", "-x", f"as_of={as_of}")
         result = run_alembic(url, "-n", "seed", *args, "upgrade", "head")
@@ -83,11 +75,6 @@ def seeded(
         with engine.connect() as conn:
             yield Seeded(conn, size, as_of)
         engine.dispose()
-    finally:
-        if server is not None:
-            with server.connect() as conn:
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-            server.dispose()
 
 
 def _num(value: Any) -> float:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.schema import AddConstraint, DropConstraint
+from support.databases import own_database
 
 import terp_seed.factories.registry as registry
 import terp_seed.seeding.apply as steps
@@ -44,24 +44,11 @@ DOC = project_root() / "docs" / "validation.md"
 @pytest.fixture(scope="module")
 def medium_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A MariaDB database of its own with the schema and a medium seed (dropped afterwards)."""
-    host = request.config.getini("mysql_host") or "127.0.0.1"
-    port = request.config.getini("mysql_port") or "3306"
-    user = request.config.getini("mysql_user") or "root"
-    name = f"terp_seed_validation_{os.getpid()}"
-    server = sa.create_engine(f"mysql+pymysql://{user}@{host}:{port}/", poolclass=sa.NullPool)
-    with server.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    url = f"mysql+pymysql://{user}@{host}:{port}/{name}"
-    try:
+    with own_database(request.config, "terp_seed_validation") as url:
         schema_at_head(url)
         seeded = run_alembic(url, "-n", "seed", "-x", "size=medium", "upgrade", "head")
         assert seeded.code == 0, seeded.err[-2000:]
         yield url
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        server.dispose()
 
 
 @pytest.fixture
