@@ -30,6 +30,7 @@ ValuesFn = Callable[[sa.Connection, date], dict[int, dict[str, Any]]]
 """Given the connection and the run's as-of day: the derived values of every row, by key."""
 
 _CENT = Decimal("0.01")
+UPDATE_ROWS = 500  # rows per UPDATE: 500 x (1 + 2 per column) parameters, within SQLite's limit
 
 
 @dataclass(frozen=True)
@@ -155,24 +156,28 @@ def derive_after(conn: sa.Connection, tables: Iterable[str], as_of: date) -> dic
         for key, *now in current:
             target = {**zero, **wanted.get(int(key), {})}
             if any(_differs(a, target[c]) for a, c in zip(now, d.columns, strict=True)):
-                updates.append({"key": int(key), **{f"new_{c}": v for c, v in target.items()}})
+                updates.append({"key": int(key), **target})
         if updates:
-            stmt = (
-                t.update()
-                .where(t.c.id == sa.bindparam("key"))
-                .values(
-                    {
-                        # a derived value is not an edit: ON UPDATE timestamps keep their time
-                        **{c.name: c for c in t.columns if refreshes_on_update(c)},
-                        **{c: sa.bindparam(f"new_{c}") for c in d.columns},
-                    }
-                )
-            )
-            conn.execute(stmt, updates)
+            _update(conn, t, d.columns, updates)
             ledger.refresh_checksums(conn, t, [u["key"] for u in updates])
             changed[d.table] = changed.get(d.table, 0) + len(updates)
             log.info("derived %s of %d %s row(s)", d.name, len(updates), d.table)
     return changed
+
+
+def _update(
+    conn: sa.Connection, t: sa.Table, columns: tuple[str, ...], updates: list[dict[str, Any]]
+) -> None:
+    """Set ``columns`` of the rows in ``updates`` (``{"key": id, column: value, ...}``), a few
+    hundred rows per statement (one ``CASE`` per column): a statement per row costs a round
+    trip each, seconds for an xl seed's clients."""
+    # a derived value is not an edit: ON UPDATE timestamps keep their time
+    kept = {c.name: c for c in t.columns if refreshes_on_update(c)}
+    for start in range(0, len(updates), UPDATE_ROWS):
+        part = updates[start : start + UPDATE_ROWS]
+        keys = [u["key"] for u in part]
+        new = {c: sa.case({u["key"]: u[c] for u in part}, value=t.c.id) for c in columns}
+        conn.execute(t.update().where(t.c.id.in_(keys)).values({**kept, **new}))
 
 
 def _zeros(t: sa.Table, columns: tuple[str, ...]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from terp_seed.schema import Relation, metadata
 from terp_seed.store.ledger import Scope, SeededKeys, seeded_keys
+from terp_seed.validation import lookups
 
 HALF_CENT = Decimal("0.005")
 CENT = Decimal("0.01")
@@ -122,7 +123,9 @@ def row_condition(table_name: str, condition: ConditionFn) -> QueryFn:
 
     def query(scope: Seeded | None) -> sa.Select[Any]:
         t = metadata.tables[table_name]
-        return _within(sa.select(t.c.id).where(condition()), t, scope)
+        built = condition()
+        select = sa.select(t.c.id).select_from(lookups.joined(table_name, [built]))
+        return _within(select.where(built), t, scope)
 
     return query
 
@@ -135,7 +138,8 @@ def row_tests(
     t = metadata.tables[table_name]
     built = [c() for c in conditions]
     flags = [sa.case((c, 1), else_=0).label(f"r{i}") for i, c in enumerate(built)]
-    return _within(sa.select(t.c.id, *flags).where(sa.or_(*built)), t, scope)
+    select = sa.select(t.c.id, *flags).select_from(lookups.joined(table_name, built))
+    return _within(select.where(sa.or_(*built)), t, scope)
 
 
 def foreign_key_condition(rel: Relation) -> ConditionFn:
@@ -143,8 +147,11 @@ def foreign_key_condition(rel: Relation) -> ConditionFn:
 
     def condition() -> sa.ColumnElement[bool]:
         child = metadata.tables[rel.child_table]
-        parent = metadata.tables[rel.parent_table].alias("parent")
         ref = child.c[rel.child_column]
+        joined = lookups.for_reference(rel.child_table, rel.child_column)
+        if joined is not None and rel.parent_column == "id":  # the scan joins the parent
+            return sa.and_(ref.is_not(None), joined.alias.c.id.is_(None))
+        parent = metadata.tables[rel.parent_table].alias("parent")
         found = sa.exists().where(parent.c[rel.parent_column] == ref)
         return sa.and_(ref.is_not(None), ~found)
 
@@ -276,15 +283,15 @@ def order_items_and_lines(scope: Seeded | None) -> sa.Select[Any]:
 
 
 def order_lines_check(scope: Seeded | None) -> sa.Select[Any]:
-    """Both order-versus-lines rules in one pass over the orders and their lines:
-    ``(id, items, lines, batch_sum, batch_ids, subtotal_off)``."""
+    """The order-versus-lines rules and the ``items`` JSON rules in one pass over the orders and
+    their lines: ``(id, items, lines, batch_sum, batch_ids, subtotal_off, subtotal)``."""
     return _orders_with_lines(scope, subtotal_off=True)
 
 
 def _orders_with_lines(scope: Seeded | None, *, subtotal_off: bool = False) -> sa.Select[Any]:
     lines = _line_totals(scope)
     o = metadata.tables["orders"]
-    extra = [sa.case((_subtotal_off(o, lines), 1), else_=0)] if subtotal_off else []
+    extra = [sa.case((_subtotal_off(o, lines), 1), else_=0), o.c.subtotal] if subtotal_off else []
     _, q = _parents(
         "orders",
         "order_line_items",

@@ -8,15 +8,20 @@ an edit here; the business rules follow them. Adding a rule is one entry (and on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
 
 from terp_seed.schema import metadata, relations
+from terp_seed.validation import (
+    order_items,
+    terp_derived,
+    terp_inventory,
+    terp_parties,
+    terp_sales,
+)
 from terp_seed.validation import queries as q
-from terp_seed.validation import terp_derived, terp_inventory, terp_parties, terp_sales
 from terp_seed.validation.rule import Batch, Rule, row_rule
 
 QUANTITY_COLUMNS: Final = (
@@ -41,8 +46,11 @@ def items_mismatch(row: Sequence[Any]) -> bool:
     _id, raw, lines, batch_sum, listed = row
     if raw is None:
         return True
+    items = order_items.parse_items(raw)
+    if items is None:
+        return True
     try:
-        batch_ids = [int(item["batchId"]) for item in json.loads(raw)]
+        batch_ids = [int(item["batchId"]) for item in items]
     except (TypeError, ValueError, KeyError):
         return True
     if len(batch_ids) != int(lines or 0):

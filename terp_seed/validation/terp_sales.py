@@ -10,16 +10,25 @@ seed's as-of day. The queries and checks are in :mod:`terp_seed.validation.terp_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final
 
+from terp_seed.validation import order_items as oi
+from terp_seed.validation import queries as q
 from terp_seed.validation import terp_sales_checks as c
-from terp_seed.validation.rule import Rule, row_rule
+from terp_seed.validation.rule import Batch, Rule, row_rule
 
 
 def _rule(name: str, table: str, description: str, condition: Any, source: str, *also: str) -> Rule:
     rule = row_rule(name, table, description, condition)
     return replace(rule, source=source, also=also)
+
+
+def _items_row(row: Sequence[Any]) -> tuple[Any, Any, Any]:
+    """``(id, items, subtotal)`` from a row of :func:`queries.order_lines_check`, which the
+    order-versus-lines rules share: one pass over the orders checks them all."""
+    return row[0], row[1], row[6]
 
 
 RULES: Final[list[Rule]] = [
@@ -29,8 +38,9 @@ RULES: Final[list[Rule]] = [
         "orders.items holds JSON numbers for quantities and money, a numeric batchId and a "
         "boolean isSample: TERP's ship path sums item.lineTotal and calls item.quantity.toFixed "
         "on the raw JSON (a string concatenates or throws)",
-        c.items_query,
-        check=c.items_types_broken,
+        oi.items_query,
+        check=oi.items_types_broken,
+        batch=Batch(q.order_lines_check, lambda row: oi.items_types_broken(_items_row(row))),
         source="server/ordersDb.ts:2123-2186; server/services/orderAccountingService.ts:119-134",
     ),
     Rule(
@@ -39,8 +49,9 @@ RULES: Final[list[Rule]] = [
         "each orders.items element has what createOrder writes (originalName, isSample, "
         "unitCogs, per-unit unitMargin, lineTotal, lineCogs, lineMargin) and its money adds up "
         "as createOrder computes it; subtotal is the sum of lineTotal",
-        c.items_query,
-        check=c.items_incomplete,
+        oi.items_query,
+        check=oi.items_incomplete,
+        batch=Batch(q.order_lines_check, lambda row: oi.items_incomplete(_items_row(row))),
         source="server/ordersDb.ts:53-92,487-532",
     ),
     _rule(

@@ -1,19 +1,18 @@
-"""The queries and checks behind TERP's sales rules (:mod:`terp_seed.validation.terp_sales`).
+"""The queries behind TERP's sales rules (:mod:`terp_seed.validation.terp_sales`).
 
 Row-local conditions (``*_condition``) are checked by the runner in one scan per table; the
-Python checks parse ``orders.items`` as TERP's TypeScript reads it (``JSON.parse``).
+checks of ``orders.items`` are in :mod:`terp_seed.validation.order_items`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from terp_seed.schema import metadata
+from terp_seed.validation.lookups import LINE_BATCH, LINE_LOT, LINE_ORDER
 from terp_seed.validation.queries import Seeded
 
 CENT_TOLERANCE = Decimal("0.0051")
@@ -21,32 +20,6 @@ OPEN_FULFILMENT = ("READY_FOR_PACKING", "PACKED", "CONFIRMED", "PENDING")
 """A confirmed sale not shipped yet: it holds (reserves) its batches' stock."""
 SHIPPED_FULFILMENT = ("SHIPPED", "DELIVERED", "RETURNED", "RESTOCKED", "RETURNED_TO_VENDOR")
 OPEN_QUOTE = ("UNSENT", "SENT", "VIEWED")
-NUMBER_FIELDS = (
-    "quantity",
-    "unitPrice",
-    "unitCogs",
-    "originalCogsPerUnit",
-    "unitMargin",
-    "marginPercent",
-    "lineTotal",
-    "lineCogs",
-    "lineMargin",
-    "price",
-)
-REQUIRED_FIELDS = (
-    "batchId",
-    "displayName",
-    "originalName",
-    "quantity",
-    "unitPrice",
-    "isSample",
-    "unitCogs",
-    "unitMargin",
-    "marginPercent",
-    "lineTotal",
-    "lineCogs",
-    "lineMargin",
-)
 
 
 def _t(name: str) -> sa.Table:
@@ -55,74 +28,6 @@ def _t(name: str) -> sa.Table:
 
 def _scoped(query: sa.Select[Any], table: sa.Table, scope: Seeded | None) -> sa.Select[Any]:
     return query if scope is None else query.where(scope.keys(table.name, table.c.id))
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _parse_items(raw: Any) -> list[dict[str, Any]] | None:
-    if isinstance(raw, bytes):
-        raw = raw.decode()
-    try:
-        items = json.loads(raw) if isinstance(raw, str) else raw
-    except (TypeError, ValueError):
-        return None
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        return None
-    return items
-
-
-def items_types_broken(row: Sequence[Any]) -> bool:
-    """True when TERP's raw readers of ``orders.items`` would misread it: a numeric field
-    held as a string (``sum + item.lineTotal`` concatenates, ``item.quantity.toFixed`` throws),
-    a non-numeric ``batchId`` (dropped by ``typeof batchId === "number"``), a non-boolean
-    ``isSample``. The row is ``(id, items, subtotal)``."""
-    items = _parse_items(row[1])
-    if items is None:
-        return True
-    for item in items:
-        batch_id = item.get("batchId")
-        if not isinstance(batch_id, int) or isinstance(batch_id, bool):
-            return True
-        if not (_number(item.get("quantity")) and _number(item.get("unitPrice"))):
-            return True
-        if any(k in item and not _number(item[k]) for k in NUMBER_FIELDS):
-            return True
-        if "isSample" in item and not isinstance(item["isSample"], bool):
-            return True
-    return False
-
-
-def items_incomplete(row: Sequence[Any]) -> bool:
-    """True when an order's items lack what ``createOrder`` writes, or their money does not add
-    up as it computes it: ``lineTotal = quantity x unitPrice``, ``unitMargin = unitPrice -
-    unitCogs`` (per unit), ``lineCogs = quantity x unitCogs``, ``lineMargin = lineTotal -
-    lineCogs``, ``subtotal`` = the sum of ``lineTotal``. The row is ``(id, items, subtotal)``."""
-    if items_types_broken(row):
-        return True
-    items = _parse_items(row[1]) or []
-    total = 0.0
-    for item in items:
-        if any(k not in item for k in REQUIRED_FIELDS):
-            return True
-        if not isinstance(item["displayName"], str) or not isinstance(item["originalName"], str):
-            return True
-        qty, price, cogs = item["quantity"], item["unitPrice"], item["unitCogs"]
-        line_total, line_cogs = item["lineTotal"], item["lineCogs"]
-        if abs(line_total - qty * price) > 0.0051 or abs(line_cogs - qty * cogs) > 0.0001:
-            return True
-        if abs(item["unitMargin"] - (price - cogs)) > 0.0001:
-            return True
-        if abs(item["lineMargin"] - (line_total - line_cogs)) > 0.0001:
-            return True
-        total += line_total
-    return row[2] is not None and abs(float(row[2]) - total) > 0.0051 + 0.01 * len(items)
-
-
-def items_query(scope: Seeded | None) -> sa.Select[Any]:
-    o = _t("orders")
-    return _scoped(sa.select(o.c.id, sa.type_coerce(o.c["items"], sa.Text), o.c.subtotal), o, scope)
 
 
 # -- order_line_items ---------------------------------------------------------------------------
@@ -141,27 +46,18 @@ def margin_percent_condition() -> sa.ColumnElement[bool]:
 
 
 def line_with_order_condition() -> sa.ColumnElement[bool]:
-    li, o = _t("order_line_items"), _t("orders").alias("o")
+    li, o = _t("order_line_items"), LINE_ORDER.alias
     differs = sa.or_(
         li.c.created_at < o.c.created_at,
         sa.func.date(li.c.created_at) != sa.func.date(o.c.created_at),
     )
-    return sa.exists().where(o.c.id == li.c.order_id, o.c.created_at.is_not(None), differs)
+    return sa.and_(o.c.created_at.is_not(None), differs)
 
 
 def sold_before_condition(received: str) -> sa.ColumnElement[bool]:
-    li = _t("order_line_items")
-    o, b, lot = _t("orders").alias("o"), _t("batches").alias("b"), _t("lots").alias("lot")
-    if received == "lot":
-        return sa.exists().where(
-            o.c.id == li.c.order_id,
-            b.c.id == li.c.batch_id,
-            lot.c.id == b.c.lotId,
-            lot.c.date > o.c.created_at,
-        )
-    return sa.exists().where(
-        o.c.id == li.c.order_id, b.c.id == li.c.batch_id, b.c.createdAt > o.c.created_at
-    )
+    o, b, lot = LINE_ORDER.alias, LINE_BATCH.alias, LINE_LOT.alias
+    later = lot.c.date if received == "lot" else b.c.createdAt
+    return sa.and_(later > o.c.created_at)
 
 
 def _open_order(o: Any) -> sa.ColumnElement[bool]:
@@ -185,11 +81,8 @@ def _unshipped_sale(o: Any) -> sa.ColumnElement[bool]:
 
 
 def open_on_unsellable_condition() -> sa.ColumnElement[bool]:
-    li = _t("order_line_items")
-    o, b = _t("orders").alias("o"), _t("batches").alias("b")
-    return sa.exists().where(
-        o.c.id == li.c.order_id, _open_order(o), b.c.id == li.c.batch_id, b.c.batchStatus != "LIVE"
-    )
+    o, b = LINE_ORDER.alias, LINE_BATCH.alias
+    return sa.and_(o.c.id.is_not(None), _open_order(o), b.c.batchStatus != "LIVE")
 
 
 def open_beyond_available(scope: Seeded | None) -> sa.Select[Any]:
