@@ -111,7 +111,44 @@ def _open_sale_on_sold_out_batch(conn: sa.Connection) -> int:
     return line
 
 
+def _invoice(conn: sa.Connection) -> tuple[int, int]:
+    """A shipped sale's ``(order id, invoice id)``."""
+    row = conn.execute(
+        sa.select(O.c.id, O.c.invoice_id)
+        .where(O.c.orderType == "SALE", O.c.invoice_id.is_not(None))
+        .order_by(O.c.id)
+        .limit(1)
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def _sale_status_not_the_invoices(conn: sa.Connection) -> int:
+    order_id, invoice_id = _invoice(conn)
+    inv = metadata.tables["invoices"]
+    conn.execute(inv.update().where(inv.c.id == invoice_id).values(status="VOID"))
+    return order_id
+
+
+def _invoice_names_another_client(conn: sa.Connection) -> int:
+    order_id, invoice_id = _invoice(conn)
+    other = conn.execute(sa.select(O.c.client_id).where(O.c.id == order_id)).scalar_one()
+    c = metadata.tables["clients"]
+    another = conn.execute(sa.select(sa.func.min(c.c.id)).where(c.c.id != other)).scalar_one()
+    inv = metadata.tables["invoices"]
+    conn.execute(inv.update().where(inv.c.id == invoice_id).values(customerId=another))
+    return invoice_id
+
+
+def _invoice_of_a_missing_order(conn: sa.Connection) -> int:
+    _, invoice_id = _invoice(conn)
+    inv = metadata.tables["invoices"]
+    conn.execute(inv.update().where(inv.c.id == invoice_id).values(referenceId=999_999))
+    return invoice_id
+
+
 INJECT = {
+    "sale-status-mirrors-invoice:orders": _sale_status_not_the_invoices,
+    "invoice-from-order:invoices": _invoice_names_another_client,
     "items-json-types:orders": _string_quantity,
     "items-json-complete:orders": _no_line_cogs,
     "sold-after-lot-intake:order_line_items": _lot_received_after_sale,
@@ -138,3 +175,9 @@ def test_rule_finds_its_injected_violation_every_way_it_runs(
         chunks = ChunkFindings()
         chunks.check(conn, rule.table, int(first), int(last))
         assert key in chunks.keys(conn, rule)
+
+
+def test_invoice_naming_a_missing_order_breaks_invoice_from_order(conn: sa.Connection) -> None:
+    rule = next(r for r in RULES if r.name == "invoice-from-order:invoices")
+    key = _invoice_of_a_missing_order(conn)
+    assert key in run_rule(conn, rule).sample

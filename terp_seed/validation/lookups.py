@@ -43,7 +43,14 @@ def _lookup(
 LINE_ORDER = _lookup("order_line_items", "order_id", "orders", "line_order")
 LINE_BATCH = _lookup("order_line_items", "batch_id", "batches", "line_batch")
 LINE_LOT = _lookup("order_line_items", "", "lots", "line_lot", on=LINE_BATCH.alias.c.lotId)
-LOOKUPS: dict[str, tuple[Lookup, ...]] = {"order_line_items": (LINE_ORDER, LINE_BATCH, LINE_LOT)}
+ORDER_INVOICE = _lookup("orders", "invoice_id", "invoices", "order_invoice")
+INVOICE_ORDER = _lookup("invoices", "referenceId", "orders", "invoice_order")
+"""The order an invoice's ``referenceId`` names (rules check ``referenceType`` themselves)."""
+LOOKUPS: dict[str, tuple[Lookup, ...]] = {
+    "order_line_items": (LINE_ORDER, LINE_BATCH, LINE_LOT),
+    "orders": (ORDER_INVOICE,),
+    "invoices": (INVOICE_ORDER,),
+}
 """Per table, its lookups in join order (a lookup may join on an earlier one's column)."""
 
 

@@ -12,7 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from terp_seed.schema import metadata
-from terp_seed.validation.lookups import LINE_BATCH, LINE_LOT, LINE_ORDER
+from terp_seed.validation.lookups import (
+    INVOICE_ORDER,
+    LINE_BATCH,
+    LINE_LOT,
+    LINE_ORDER,
+    ORDER_INVOICE,
+)
 from terp_seed.validation.queries import Seeded
 
 CENT_TOLERANCE = Decimal("0.0051")
@@ -181,7 +187,7 @@ _SALE_STATUS_OF = {"PAID": "PAID", "PARTIAL": "PARTIAL", "OVERDUE": "OVERDUE"}
 
 
 def sale_status_mirrors_invoice_condition() -> sa.ColumnElement[bool]:
-    o, i = _t("orders"), _t("invoices").alias("i")
+    o, i = _t("orders"), ORDER_INVOICE.alias
     mapped = sa.case(*((i.c.status == k, v) for k, v in _SALE_STATUS_OF.items()), else_="PENDING")
     wrong = sa.or_(
         sa.and_(o.c.saleStatus == "CANCELLED", i.c.status != "VOID"),
@@ -190,18 +196,15 @@ def sale_status_mirrors_invoice_condition() -> sa.ColumnElement[bool]:
             sa.or_(o.c.saleStatus.is_(None), o.c.saleStatus != mapped),
         ),
     )
-    return sa.and_(
-        o.c.orderType == "SALE",
-        sa.exists().where(i.c.id == o.c.invoice_id, wrong),
-    )
+    return sa.and_(o.c.orderType == "SALE", i.c.id.is_not(None), wrong)
 
 
 # -- invoices and payments ----------------------------------------------------------------------
 
 
 def invoice_from_order_condition() -> sa.ColumnElement[bool]:
-    i = _t("invoices")
-    o, li = _t("orders").alias("o"), _t("order_line_items").alias("li")
+    i, o = _t("invoices"), INVOICE_ORDER.alias
+    li = _t("order_line_items").alias("li")
     no_samples = ~sa.exists().where(li.c.order_id == o.c.id, li.c.is_sample == sa.true())
     wrong = sa.or_(
         sa.func.coalesce(o.c.invoice_id, 0) != i.c.id,
@@ -211,10 +214,11 @@ def invoice_from_order_condition() -> sa.ColumnElement[bool]:
         sa.and_(o.c.due_date.is_not(None), o.c.due_date != i.c.dueDate),
         sa.and_(no_samples, sa.func.abs(o.c.total - i.c.totalAmount) > CENT_TOLERANCE),
     )
+    # broken unless the order it names exists and ``wrong`` is false (NULL counts as broken)
     return sa.and_(
         i.c.referenceType.in_(("ORDER", "SALE")),
         i.c.referenceId.is_not(None),
-        ~sa.exists().where(o.c.id == i.c.referenceId, ~wrong),
+        sa.or_(o.c.id.is_(None), sa.case((~wrong, 0), else_=1) == 1),
     )
 
 
