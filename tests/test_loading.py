@@ -151,6 +151,24 @@ def test_clean_chunk_takes_the_fast_path_and_round_trips(mysql_conn) -> None:
     assert _read_back(mysql_conn) == _expected(rows)
 
 
+def test_tricky_rows_among_clean_ones_give_the_safe_text_and_round_trip(mysql_conn) -> None:
+    """A chunk where only some rows need escaping (an order's notes on two lines): each line is
+    exactly the safe path's, the clean lines are the fast path's own, and every value is
+    stored as it was (a literal backslash-N text is not taken for NULL)."""
+    tricky = _rows()
+    clean = [r for r in tricky if r["text"] is None or escape(r["text"]) == r["text"]]
+    clean = [r for r in clean if "\\" not in json.dumps(r["doc"]) and "\x00" not in str(r["text"])]
+    rows = [{**r, "id": i + 1} for i, r in enumerate([*clean, *tricky, *clean])]
+    encoder = TableEncoder(ROUND_TRIP, list(rows[0]))
+    text = encoder.encode(rows).decode()
+    assert not encoder.clean
+    assert text == "".join(encoder._safe_line(r) for r in rows)
+    with mysql_conn.begin():
+        dbapi = mysql_conn.connection.dbapi_connection
+        load_data(dbapi, ROUND_TRIP, list(rows[0]), text.encode(), [r["id"] for r in rows])
+    assert _read_back(mysql_conn) == _expected(rows)
+
+
 def test_json_text_is_stored_as_the_document_it_holds(mysql_conn) -> None:
     doc = JsonText('[{"batchId": 7, "displayName": "Lamb\'s Bread \\"OG\\" \\\\ 🌿"}]')
     encoder = TableEncoder(ROUND_TRIP, ["id", "doc"])

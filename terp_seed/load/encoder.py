@@ -148,15 +148,20 @@ class TableEncoder:
 
     def encode(self, rows: list[Row]) -> bytes:
         """The rows as UTF-8 text, one line per row."""
+        lines: list[str] | None
         try:
             lines, nulls = self._fast(rows)
             text = "".join(lines)
         except (TypeError, ValueError):  # a value of another type than its column's
-            text, nulls = "", -1
+            lines, text, nulls = None, "", -1
         self._forget_unique(len(rows))
         self.clean = self._clean(text, len(rows), nulls)
         if not self.clean:
-            text = "".join(self._safe_line(row) for row in rows)
+            text = (
+                "".join(self._safe_line(row) for row in rows)
+                if lines is None
+                else self._mixed(rows, lines)
+            )
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError as exc:
@@ -189,6 +194,23 @@ class TableEncoder:
             for i in unique:
                 del self._memos[i]
             self._fast = self._compile()
+
+    def _mixed(self, rows: list[Row], lines: list[str]) -> str:
+        """A chunk the fast path wrote but some value of which needs escaping (an order's notes
+        on two lines): each line that needs none is kept as written, the others are written
+        the safe way; a few rows in a chunk no longer cost every row the safe path."""
+        get, width, out = _getter(self.columns), len(self.columns) - 1, []
+        for row, line in zip(rows, lines, strict=True):
+            nulls = sum(v is None for v in get(row))
+            plain = (
+                line.count("\t") == width
+                and line.count("\n") == 1
+                and line.count("\\") == nulls
+                and "\r" not in line
+                and "\0" not in line
+            )
+            out.append(line if plain else self._safe_line(row))
+        return "".join(out)
 
     def _safe_line(self, row: Row) -> str:
         values = (format_value(k, row[c]) for c, k in zip(self.columns, self.kinds, strict=True))
