@@ -7,13 +7,13 @@ MySQL and MariaDB share one implementation; SQLite is the embedded default.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import ssl
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
+
+from terp_seed.db import pymysql_conn
 
 NULL_TEXT = "\\N"  # how a NULL reads in a checksum's text (and in LOAD DATA's)
 SEPARATOR = "\x1f"  # between a row's values in a checksum's text
@@ -74,6 +74,10 @@ class Dialect:
         chunk's reference rules need not run)."""
         return False
 
+    def loads_local_files(self, conn: Connection) -> bool:
+        """Whether the server accepts ``LOAD DATA LOCAL INFILE`` (its ``local_infile``)."""
+        return self.bulk_load
+
 
 class MySQLDialect(Dialect):
     """MySQL and MariaDB through PyMySQL."""
@@ -89,7 +93,7 @@ class MySQLDialect(Dialect):
     def configure_url(self, url: URL, connect_args: dict[str, Any], lock_wait: int | None) -> URL:
         query = dict(url.query)
         query.setdefault("charset", "utf8mb4")
-        connect_args.update({"local_infile": True, "connect_timeout": 10})
+        connect_args.update({"connect_timeout": 10})  # local files: pymysql_conn
         if lock_wait is not None:  # row locks (InnoDB) and table metadata locks alike
             connect_args["init_command"] = (
                 f"SET SESSION innodb_lock_wait_timeout = {lock_wait}, "
@@ -99,7 +103,7 @@ class MySQLDialect(Dialect):
 
     def configure_engine(self, engine: Engine) -> None:
         if engine.dialect.driver == "pymysql":
-            sa.event.listen(engine, "do_connect", _pymysql_connect)
+            sa.event.listen(engine, "do_connect", pymysql_conn.connect)
 
     def checksum(self, columns: list[sa.Column[Any]]) -> sa.ColumnElement[bytes]:
         parts = [sa.func.coalesce(sa.cast(c, sa.String), sa.literal(NULL_TEXT)) for c in columns]
@@ -122,6 +126,11 @@ class MySQLDialect(Dialect):
     def enforces_foreign_keys(self, conn: Connection) -> bool:
         return bool(int(conn.exec_driver_sql("SELECT @@SESSION.foreign_key_checks").scalar_one()))
 
+    def loads_local_files(self, conn: Connection) -> bool:
+        # OFF is MySQL 8.0's default and common on managed services
+        value = conn.exec_driver_sql("SELECT @@GLOBAL.local_infile").scalar()
+        return str(value).upper() in ("1", "ON")
+
 
 class SQLiteDialect(Dialect):
     """The embedded default: one file, one writer."""
@@ -139,35 +148,6 @@ class SQLiteDialect(Dialect):
         for index in indexes:  # index names are global on SQLite: free them for the new table
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
         super().rename_table(conn, old, new, indexes)
-
-
-@functools.cache
-def _pymysql_connection_class() -> type:
-    """PyMySQL's connection, with its unverified "TLS if the server offers it" context built
-    once per process instead of once per connection (imported only when MySQL is used).
-
-    Given no TLS option in the URL, PyMySQL (1.2 and later) prepares a context for each
-    connection in case the server offers TLS; it verifies neither certificate nor host name, so
-    loading the system's CA store into it, 20-30 ms every time, buys nothing. Options in the URL
-    (``?ssl_ca=...``, ``ssl_verify_cert``, ...) still get a context of their own.
-    """
-    from pymysql.connections import Connection as PyMySQLConnection
-
-    preferred: list[ssl.SSLContext] = []
-
-    class SharedContextConnection(PyMySQLConnection):  # type: ignore[misc]
-        def _create_ssl_ctx(self, sslp: Any) -> ssl.SSLContext:
-            if sslp:
-                return super()._create_ssl_ctx(sslp)  # type: ignore[no-any-return]
-            if not preferred:
-                preferred.append(super()._create_ssl_ctx(sslp))
-            return preferred[0]
-
-    return SharedContextConnection
-
-
-def _pymysql_connect(_dialect: Any, _record: Any, cargs: tuple[Any, ...], cparams: Any) -> Any:
-    return _pymysql_connection_class()(*cargs, **cparams)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from terp_seed.db.pymysql_conn import offering
 from terp_seed.errors import SeedDataError
 
 WARNINGS_SHOWN = 5
@@ -51,7 +52,7 @@ def load_file(
     )
     # PyMySQL interpolates %s client-side: a literal % in a name must be doubled
     sql = "LOAD DATA LOCAL INFILE %s INTO TABLE " + target.replace("%", "%%")
-    with dbapi_conn.cursor() as cursor:
+    with dbapi_conn.cursor() as cursor, offering(dbapi_conn, path):
         inserted = cursor.execute(sql, (path,))
         warnings = cursor.warning_count
         shown: list[tuple[Any, ...]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -15,6 +16,27 @@ RAMP = 8  # a step's first flush comes at 1/RAMP of a full chunk (not below the 
 # minimum, so SQLite, offline and small chunks keep their size), each next one at twice as many
 STREAM_ROWS = 500  # a stream starts when a load's first table has this many rows buffered
 PIECE_ROWS = 1000  # a stream's rows are checked, encoded and written this many at a time
+
+
+NEVER_BULK = 2**62  # bulk_rows when the server refuses LOAD DATA LOCAL: every chunk is INSERTed
+log = logging.getLogger(__name__)
+_told: list[bool] = []  # the fallback is told once per process
+
+
+def _local_files(conn: sa.Connection) -> bool:
+    """Whether the server accepts ``LOAD DATA LOCAL``; when it does not, say once that chunks
+    go in by multi-row INSERT instead (slower, same rows)."""
+    if dialect_of(conn).loads_local_files(conn):
+        return True
+    if not _told:
+        _told.append(True)
+        log.warning(
+            "the server has local_infile OFF: rows go in by multi-row INSERT instead of "
+            "LOAD DATA LOCAL INFILE (same rows, slower); SET GLOBAL local_infile = ON "
+            "on the server for bulk-load speed",
+            extra={"event": "no_local_infile"},
+        )
+    return False
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,8 @@ class LoadSettings:
         :class:`~terp_seed.load.loader.Loader`)."""
         dialect = dialect_of(conn) if conn is not None else None  # None: offline
         mysql = dialect is not None and dialect.bulk_load
+        if mysql and conn is not None and not _local_files(conn):
+            bulk_rows = NEVER_BULK
         chunk = chunk_rows or (dialect.chunk_rows if dialect is not None else DEFAULT_CHUNK_ROWS)
         streams = bool(
             stream_rows and mysql and overlap and bulk_rows <= chunk and load_pipe.supported()
