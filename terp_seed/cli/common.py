@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy.engine import URL
 
 from terp_seed.console import output
-from terp_seed.db.url import resolve_url
+from terp_seed.db.url import ini_url, resolve_url
 from terp_seed.errors import ConfigError
 from terp_seed.runtime.options import RunOptions, parse_options
 
@@ -36,7 +36,7 @@ def alembic_config(args: argparse.Namespace) -> Config | None:
 def database_url(args: argparse.Namespace) -> URL:
     """The database to use: $TERP_DATABASE_URL, else alembic.ini's, else the default."""
     cfg = alembic_config(args)
-    return resolve_url(cfg.get_main_option("sqlalchemy.url") if cfg else None)
+    return resolve_url(ini_url(cfg) if cfg else None)
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:

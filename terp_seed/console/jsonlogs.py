@@ -24,8 +24,12 @@ from terp_seed.db.url import redact_text
 _context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "terp_seed_log_context", default=MappingProxyType({})
 )
+# password=VALUE, mask_key: VALUE ...: the value up to a quote, comma, bracket or space (never
+# past it: the text after stays, a JSON line stays valid); MySQL's "using password: YES" is kept
 _SECRET_ASSIGNED = re.compile(
-    r"((?:password|passwd|pwd|mask_key|TERP_SEED_MASK_KEY)\s*[=:]\s*)\S+", re.I
+    r"((?:password|passwd|pwd|mask_key|TERP_SEED_MASK_KEY)\s*[=:]\s*)"
+    r"(?!(?:YES|NO)\b)[^\s'\",;()\[\]{}]+",
+    re.I,
 )
 _secrets: set[str] = set()
 
@@ -73,9 +77,18 @@ class JsonFormatter(_BaseJsonFormatter):
                 log_data[key] = value() if callable(value) else value
         for key in ("asctime", "levelname", "name"):
             log_data.pop(key, None)
+        for key, value in log_data.items():  # each value, before it is serialised as JSON
+            log_data[key] = _scrubbed(value)
 
-    def format(self, record: logging.LogRecord) -> str:
-        return scrub(super().format(record))
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def _iso_utc(created: float) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.schema import CreateTable
 from terp_seed.console import jsonlogs
 from terp_seed.db.engine import connect, make_engine
 from terp_seed.db.errors import describe_db_error, is_connection_lost
-from terp_seed.db.url import redact, resolve_url
+from terp_seed.db.url import ini_url, redact, resolve_url
 from terp_seed.errors import SeedStepFailed, TerpSeedError
 from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import record_failure
@@ -48,7 +48,7 @@ def run_seed_migrations(context: EnvironmentContext) -> None:
     """Run the seed lineage for ``alembic -n seed ...`` (online or ``--sql``)."""
     config = context.config
     options = parse_options(context.get_x_argument(as_dictionary=True))
-    url = resolve_url(config.get_main_option("sqlalchemy.url"))
+    url = resolve_url(ini_url(config))
     version_table = config.get_main_option("version_table") or SEED_VERSION_TABLE
     run = new_run(options, url, offline=context.is_offline_mode())
 
