@@ -411,6 +411,8 @@ def _wait_for_progress(engine: sa.Engine, proc: Any, rows: int) -> int:
     ("args", "env", "code", "message", "audited"),
     [
         (MASK, {}, 2, "TERP_SEED_MASK_KEY is not set", False),
+        (MASK, {"TERP_SEED_MASK_KEY": "a" * 24}, 2, "is too predictable for staging", False),
+        (MASK, {"TERP_SEED_MASK_KEY": DEV_KEY}, 2, "is too predictable for staging", False),
         (("mask", "--env", "production"), STAGING, 1, "refused in production", False),
         (("mask", "--env", "staging", "--confirm", "prod_db"), STAGING, 1, "does not match", True),
         (("mask", "--env", "staging"), STAGING, 1, "needs confirmation", True),
@@ -484,6 +486,8 @@ def test_dev_masks_sqlite_with_the_dev_key(
     result = run_cli(sqlite_url, "mask", "--chunk-size", "4")
     assert result.code == 0, result.err
     assert "(public dev key)" in result.out
+    # said before anything is masked: the notice is the first line on stderr
+    assert result.err.splitlines()[0].startswith("masking with the public dev key"), result.err
     assert snapshot(engine) == expected_after_masking(before, MaskKey(DEV_KEY.encode()))
     assert run_cli(sqlite_url, "pii-scan", "--originals", originals).code == 0
 

@@ -8,18 +8,21 @@ recompute or reverse the mapping.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from terp_seed.console import jsonlogs
+from terp_seed.console import jsonlogs, output
 from terp_seed.errors import ConfigError
 from terp_seed.runtime.policy import may_use_dev_mask_key
 
 T = TypeVar("T")
 KEY_ENV = "TERP_SEED_MASK_KEY"
 MIN_KEY_LENGTH = 16
+MIN_KEY_BITS = 40  # outside dev (strength_bits): 16 random hex characters give about 52
 DEV_KEY = "terp-seed dev masking key: public, for dev databases only"
 """The fixed key used in dev when no key is set. It is public: dev data is synthetic anyway."""
 
@@ -70,12 +73,18 @@ def load_key(env: str, environ: Mapping[str, str] | None = None) -> MaskKey:
     The key is registered with :func:`terp_seed.console.jsonlogs.register_secret`, so no log
     line shows it.
 
-    :raises ConfigError: the key is missing outside dev, or shorter than 16 characters.
+    :raises ConfigError: the key is missing outside dev, shorter than 16 characters, or
+        outside dev too predictable (:func:`strength_bits` under 40, or the dev key itself).
     """
     environ = os.environ if environ is None else environ
     text = environ.get(KEY_ENV, "")
     if not text:
         if may_use_dev_mask_key(env):
+            # said before any row is masked, not in the summary after
+            output.warn(
+                f"masking with the public dev key ({KEY_ENV} is not set): the masked values "
+                "can be recomputed by anyone; fine for dev data, never for real people's"
+            )
             return MaskKey(DEV_KEY.encode(), source="dev default")
         raise ConfigError(
             f"{KEY_ENV} is not set: masking in {env} needs a secret key of at least "
@@ -88,7 +97,24 @@ def load_key(env: str, environ: Mapping[str, str] | None = None) -> MaskKey:
             f"{KEY_ENV} is {len(text)} characters long, expected at least {MIN_KEY_LENGTH}: "
             "use a long random secret, e.g. `openssl rand -hex 32`"
         )
+    if not may_use_dev_mask_key(env):
+        bits = strength_bits(text)
+        if text == DEV_KEY or bits < MIN_KEY_BITS:
+            raise ConfigError(
+                f"{KEY_ENV} is too predictable for {env} (about {bits:.0f} bits: the public "
+                "dev key, or repeated and few distinct characters): use a long random secret, "
+                "e.g. `openssl rand -hex 32`"
+            )
     return MaskKey(text.encode("utf-8"))
+
+
+def strength_bits(text: str) -> float:
+    """A key's length times the Shannon entropy of its characters, in bits: 0 for ``aaaa...``,
+    about 4 a character for hex from ``openssl rand``. A floor against keys typed by hand,
+    not a proof of randomness."""
+    counts = Counter(text)
+    n = len(text)
+    return n * -sum(c / n * math.log2(c / n) for c in counts.values()) if n else 0.0
 
 
 class KeyStream:
