@@ -143,12 +143,13 @@ BAD_FILES: dict[str, tuple[list[dict[str, Any]], list[str] | None, str]] = {
     "over-long value": (
         [_client(1), _client(2, teri_code="X" * 51)],
         None,
-        r"line 3, column teri_code: 'XXX.*does not fit \(accepts varchar\(50\)\)",
+        r"line 3, column teri_code: the value \(51 chars\) does not fit \(accepts varchar\(50\)\)",
     ),
     "bad enum": (
         [_client(1, businessType="FARM")],
         None,
-        r"line 2, column businessType: 'FARM' does not fit \(accepts one of \[RETAIL",
+        r"line 2, column businessType: the value \(4 chars\) does not fit "
+        r"\(accepts one of \[RETAIL",
     ),
     "missing required column": (
         [_client(1)],
@@ -159,42 +160,43 @@ BAD_FILES: dict[str, tuple[list[dict[str, Any]], list[str] | None, str]] = {
     "bad number after a record of two lines": (
         [_client(1), _client(2, address="two\nlines"), _client(3, credit_limit="12,50")],
         None,
-        "line 5, column credit_limit: '12,50' is not a decimal number",
+        r"line 5, column credit_limit: the value \(5 chars\) is not a decimal number",
     ),
     "too many decimals": (
         [_client(1, credit_limit="1.005")],
         None,
-        "line 2, column credit_limit: '1.005' is not a decimal number.*more than 2 decimal",
+        r"line 2, column credit_limit: the value \(5 chars\) is not a decimal number"
+        r".*more than 2 decimal",
     ),
     "bad date": (
         [_client(1, created_at="2025-02-30 10:00:00")],
         None,
-        "line 2, column created_at: '2025-02-30 10:00:00' is not a date and time",
+        r"line 2, column created_at: the value \(19 chars\) is not a date and time",
     ),
     "date out of range": (
         [_client(1, created_at="1960-01-01 00:00:00")],
         None,
-        r"line 2, column created_at: '1960-01-01 00:00:00' does not fit \(accepts timestamp",
+        r"line 2, column created_at: the value \(19 chars\) does not fit \(accepts timestamp",
     ),
     "bad boolean": (
         [_client(1, is_buyer="maybe")],
         None,
-        "line 2, column is_buyer: 'maybe' is not a boolean",
+        r"line 2, column is_buyer: the value \(5 chars\) is not a boolean",
     ),
     "bad json": (
         [_client(1, tags="[retail")],
         None,
-        r"line 2, column tags: '\[retail' is not JSON",
+        r"line 2, column tags: the value \(7 chars\) is not JSON",
     ),
     "dangling reference": (
         [_client(1, referred_by_client_id="999")],
         None,
-        r"line 2, column referred_by_client_id: '999' names no clients.id \(reference\)",
+        r"line 2, column referred_by_client_id: 999 names no clients.id \(reference\)",
     ),
     "repeated unique value": (
         [_client(1), _client(1)],
         None,
-        "line 3, column teri_code: 'CSV00001' repeats line 2",
+        r"line 3, column teri_code: the value \(8 chars\) repeats line 2",
     ),
 }
 
@@ -214,12 +216,14 @@ def test_bad_values_of_a_large_file_are_named_in_file_order(
     with path.open("a", encoding="utf-8") as handle:
         handle.write("ONLY,TWO\n")  # line 2502
     expected = (
-        r"6 bad value\(s\), nothing was loaded: line 9, column businessType: 'FARM' does not fit"
+        r"6 bad value\(s\), nothing was loaded: line 9, column businessType: "
+        r"the value \(4 chars\) does not fit"
         r".*; line 1499, column name: empty, but the column is NOT NULL"
-        r"; line 1500, column is_buyer: 'maybe' is not a boolean.*"
-        r"; line 1500, column credit_limit: '12,50' is not a decimal number \(digits with a "
+        r"; line 1500, column is_buyer: the value \(5 chars\) is not a boolean.*"
+        r"; line 1500, column credit_limit: the value \(5 chars\) is not a decimal number "
+        r"\(digits with a "
         r"point, such as 1234.50\)"
-        r"; line 2500, column teri_code: 'CSV00003' repeats line 5"
+        r"; line 2500, column teri_code: the value \(8 chars\) repeats line 5"
         r"; line 2502: 2 fields, the header has 12$"
     )
     args = ["--table", "clients", "--csv", str(path)]
@@ -244,7 +248,9 @@ def test_existing_keys_and_dangling_foreign_keys_are_refused(
         conn.execute(sa.text("INSERT INTO clients (id, teri_code, name) VALUES (7, 'OLD1', 'Old')"))
     existing = _write(tmp_path / "dup.csv", [_client(1, teri_code="OLD1")], HEADER)
     args = ["--table", "clients", "--csv", str(existing)]
-    _assert_refused(mysql_url, engine_for, args, "teri_code: 'OLD1' already exists in clients")
+    _assert_refused(
+        mysql_url, engine_for, args, r"teri_code: the value \(4 chars\) already exists in clients"
+    )
     # the column's collation decides (case and trailing spaces ignored), among new values
     with engine_for(mysql_url).begin() as conn:
         conn.execute(
@@ -261,8 +267,9 @@ def test_existing_keys_and_dangling_foreign_keys_are_refused(
         mysql_url,
         engine_for,
         args,
-        r"3 bad value\(s\), nothing was loaded: line 2, column teri_code: 'old1 ' already exists "
-        r"in clients; line 3, column teri_code: 'abc' already .*; line 4, column teri_code: 'TR' ",
+        r"3 bad value\(s\), nothing was loaded: line 2, column teri_code: the value \(5 chars\) "
+        r"already exists in clients; line 3, column teri_code: the value \(3 chars\) already .*; "
+        r"line 4, column teri_code: the value \(2 chars\) ",
     )
     keys = _write(
         tmp_path / "keys.csv",
@@ -272,13 +279,11 @@ def test_existing_keys_and_dangling_foreign_keys_are_refused(
         ],
     )
     args = ["--table", "clients", "--csv", str(keys)]
-    _assert_refused(
-        mysql_url, engine_for, args, r"line 3, column id: '7' already exists in clients"
-    )
+    _assert_refused(mysql_url, engine_for, args, r"line 3, column id: 7 already exists in clients")
     profiles = _write(tmp_path / "p.csv", [{"client_id": "7"}, {"client_id": "8"}])
     args = ["--table", "supplier_profiles", "--csv", str(profiles)]
     _assert_refused(
-        mysql_url, engine_for, args, r"line 3, column client_id: '8' names no clients.id \(foreign"
+        mysql_url, engine_for, args, r"line 3, column client_id: 8 names no clients.id \(foreign"
     )
 
 
@@ -293,7 +298,9 @@ def test_an_existing_value_in_a_large_file_is_named_on_sqlite(
     rows[700]["teri_code"] = "OLD1"
     path = _write(tmp_path / "large.csv", rows, HEADER)
     args = ["--table", "clients", "--csv", str(path)]
-    _assert_refused(sqlite_url, engine_for, args, "line 702, column teri_code: 'OLD1' already")
+    _assert_refused(
+        sqlite_url, engine_for, args, r"line 702, column teri_code: the value \(4 chars\) already"
+    )
 
 
 def test_a_file_changed_after_its_check_loads_nothing(
@@ -369,3 +376,39 @@ def test_loaded_rows_are_not_taken_for_changed_ones(
     )
     assert done.code == 0, done.err[-1500:]
     assert table_counts(engine_for(mysql_url))["clients"] == 0
+
+
+PII = "Jane Doe cell (415) 867-5309 SSN 123-45-6789"
+
+
+@pytest.mark.parametrize(
+    ("column", "why"),
+    [
+        ("credit_limit", "is not a decimal number"),
+        ("created_at", "is not a date and time"),
+        ("businessType", "does not fit"),
+        ("teri_code", "does not fit"),
+    ],
+)
+def test_a_rejected_value_is_named_by_line_and_column_never_shown(
+    mysql_url: str, engine_for, tmp_path: Path, column: str, why: str
+) -> None:
+    """What a refused file held may be personal data: the FAILED line, the log file and the
+    audit trail name the line and the column, never the value (issue 23, item 5)."""
+    schema_at_head(mysql_url)
+    value = PII + " x" * 10 if column == "teri_code" else PII
+    path = _write(tmp_path / "pii.csv", [_client(1), _client(2, **{column: value})], HEADER)
+    _assert_refused(
+        mysql_url,
+        engine_for,
+        ["--table", "clients", "--csv", str(path)],
+        f"line 3, column {column}: the value \\(\\d+ chars\\) {why}",
+    )
+    result = run_cli(mysql_url, "load", "--table", "clients", "--csv", str(path))
+    with engine_for(mysql_url).connect() as conn:
+        details = " ".join(
+            str(r) for r in conn.execute(sa.text("SELECT * FROM terp_seed_audit")).all()
+        )
+    log = tmp_path / "logs" / "terp-seed.log"
+    for text in (result.out, result.err, details, log.read_text() if log.exists() else ""):
+        assert "867-5309" not in text and "Jane" not in text and "123-45" not in text

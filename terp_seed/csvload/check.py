@@ -250,15 +250,20 @@ def _check_value(col: _Column, text: str) -> tuple[Any, str | None]:
     try:
         value = col.convert(text)
     except (ValueError, InvalidOperation, TypeError) as exc:
-        return None, f"{_show(text)} is not {col.reads} ({exc})"
+        reason = str(exc).replace(text, "…") if text else str(exc)  # never the value itself
+        return None, f"{_show(text)} is not {col.reads} ({reason})"
     if not col.fit.fits(value):
         return None, f"{_show(text)} does not fit (accepts {col.fit.accepts})"
     return value, None
 
 
 def _show(value: object) -> str:
-    text = str(value)
-    return repr(text[:37] + "…") + f" ({len(text)} chars)" if len(text) > 40 else repr(text)
+    """A value as a message names it: a whole number (a key) as it is; any other value only by
+    its length, since a rejected value may be anything, personal data included, and the message
+    goes to the terminal, the logs and the audit trail."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return f"the value ({len(str(value))} chars)"
 
 
 def _columns(conn: sa.Connection, table: str, header: list[str], path: Path) -> list[_Column]:
