@@ -101,3 +101,13 @@ def test_registered_secret_is_scrubbed_from_log_lines() -> None:
     assert "masking-key-123" not in stream.getvalue()
     assert record["run_id"] == "r1" and record["revision"] == "0001_x"
     assert record["table"] == "clients" and record["level"] == "WARNING"
+
+
+def test_log_file_and_its_new_directory_are_private(sqlite_url: str, tmp_path: Path) -> None:
+    """Only the owner may read the log (issue 23, item 3): 0600 in a 0700 directory."""
+    log = tmp_path / "private" / "logs" / "terp-seed.log"
+    result = run_alembic(sqlite_url, "-n", "seed", "current", env={"TERP_SEED_LOG_FILE": str(log)})
+    assert result.code == 0, result.err[-1500:]
+    assert log.exists()
+    assert log.stat().st_mode & 0o777 == 0o600
+    assert log.parent.stat().st_mode & 0o777 == 0o700

@@ -103,7 +103,8 @@ class RotatingFileHandler(logging.handlers.RotatingFileHandler):
     def __init__(self, filename: str, max_bytes: int = 10_000_000, backups: int = 5) -> None:
         filename = os.environ.get("TERP_SEED_LOG_FILE", filename)
         try:
-            os.makedirs(os.path.dirname(filename) or ".", exist_ok=True)
+            # owner only: a log line may name tables, hosts and users of a production copy
+            os.makedirs(os.path.dirname(filename) or ".", mode=0o700, exist_ok=True)
             super().__init__(filename, maxBytes=max_bytes, backupCount=backups, delay=True)
             self._disabled = False
         except OSError:
@@ -113,3 +114,8 @@ class RotatingFileHandler(logging.handlers.RotatingFileHandler):
     def emit(self, record: logging.LogRecord) -> None:
         if not self._disabled:
             super().emit(record)
+
+    def _open(self) -> Any:
+        """The log file, created readable and writable by its owner only (0600)."""
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
