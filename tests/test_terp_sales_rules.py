@@ -1,7 +1,7 @@
 """Each of TERP's order rules that reads an order's items or a line's order, batch and lot finds
 its injected violation three ways: in the whole-database scan (``validate``), run on its own,
 and in the loader's chunk-by-chunk check. These rules share one scan (the items JSON) or one
-join per line (:mod:`terp_seed.validation.lookups`); the tests keep each of them able to fail."""
+join per line (:mod:`terp_seed.validation.joins`); the tests keep each of them able to fail."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from terp_seed.validation.runner import run_rule, validate
 from terp_seed.validation.terp_sales_checks import OPEN_FULFILMENT
 
 pytestmark = pytest.mark.mysql
-O, LI = metadata.tables["orders"], metadata.tables["order_line_items"]
+ORD, LI = metadata.tables["orders"], metadata.tables["order_line_items"]
 B, LOT = metadata.tables["batches"], metadata.tables["lots"]
 
 
@@ -49,9 +49,9 @@ def conn(medium_url: str) -> Iterator[sa.Connection]:
 def _line(conn: sa.Connection, *where: Any) -> tuple[int, int, int, dt.datetime]:
     """A sale line (not a sample): ``(line id, order id, batch id, order created_at)``."""
     row = conn.execute(
-        sa.select(LI.c.id, LI.c.order_id, LI.c.batch_id, O.c.created_at)
-        .join(O, O.c.id == LI.c.order_id)
-        .where(O.c.orderType == "SALE", *where)
+        sa.select(LI.c.id, LI.c.order_id, LI.c.batch_id, ORD.c.created_at)
+        .join(ORD, ORD.c.id == LI.c.order_id)
+        .where(ORD.c.orderType == "SALE", *where)
         .order_by(LI.c.id)
         .limit(1)
     ).one()
@@ -60,11 +60,13 @@ def _line(conn: sa.Connection, *where: Any) -> tuple[int, int, int, dt.datetime]
 
 def _items(conn: sa.Connection, order_id: int, change: Callable[[dict[str, Any]], None]) -> int:
     raw = conn.execute(
-        sa.select(sa.type_coerce(O.c["items"], sa.Text)).where(O.c.id == order_id)
+        sa.select(sa.type_coerce(ORD.c["items"], sa.Text)).where(ORD.c.id == order_id)
     ).scalar_one()
     items = json.loads(raw)
     change(items[0])
-    conn.execute(O.update().where(O.c.id == order_id).values({O.c["items"]: json.dumps(items)}))
+    conn.execute(
+        ORD.update().where(ORD.c.id == order_id).values({ORD.c["items"]: json.dumps(items)})
+    )
     return order_id
 
 
@@ -102,10 +104,10 @@ def _line_before_order(conn: sa.Connection) -> int:
 def _open_sale_on_sold_out_batch(conn: sa.Connection) -> int:
     line, _, batch, _ = _line(
         conn,
-        O.c.is_draft.is_(False),
-        O.c.deleted_at.is_(None),
-        O.c.saleStatus != "CANCELLED",
-        O.c.fulfillmentStatus.in_(OPEN_FULFILMENT),
+        ORD.c.is_draft.is_(False),
+        ORD.c.deleted_at.is_(None),
+        ORD.c.saleStatus != "CANCELLED",
+        ORD.c.fulfillmentStatus.in_(OPEN_FULFILMENT),
     )
     conn.execute(B.update().where(B.c.id == batch).values(batchStatus="SOLD_OUT"))
     return line
@@ -114,9 +116,9 @@ def _open_sale_on_sold_out_batch(conn: sa.Connection) -> int:
 def _invoice(conn: sa.Connection) -> tuple[int, int]:
     """A shipped sale's ``(order id, invoice id)``."""
     row = conn.execute(
-        sa.select(O.c.id, O.c.invoice_id)
-        .where(O.c.orderType == "SALE", O.c.invoice_id.is_not(None))
-        .order_by(O.c.id)
+        sa.select(ORD.c.id, ORD.c.invoice_id)
+        .where(ORD.c.orderType == "SALE", ORD.c.invoice_id.is_not(None))
+        .order_by(ORD.c.id)
         .limit(1)
     ).one()
     return int(row[0]), int(row[1])
@@ -131,7 +133,7 @@ def _sale_status_not_the_invoices(conn: sa.Connection) -> int:
 
 def _invoice_names_another_client(conn: sa.Connection) -> int:
     order_id, invoice_id = _invoice(conn)
-    other = conn.execute(sa.select(O.c.client_id).where(O.c.id == order_id)).scalar_one()
+    other = conn.execute(sa.select(ORD.c.client_id).where(ORD.c.id == order_id)).scalar_one()
     c = metadata.tables["clients"]
     another = conn.execute(sa.select(sa.func.min(c.c.id)).where(c.c.id != other)).scalar_one()
     inv = metadata.tables["invoices"]

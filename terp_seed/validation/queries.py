@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from terp_seed.schema import Relation, metadata
 from terp_seed.store.ledger import Scope, SeededKeys, seeded_keys
-from terp_seed.validation import lookups
+from terp_seed.validation import joins
 
 HALF_CENT = Decimal("0.005")
 CENT = Decimal("0.01")
@@ -124,7 +124,7 @@ def row_condition(table_name: str, condition: ConditionFn) -> QueryFn:
     def query(scope: Seeded | None) -> sa.Select[Any]:
         t = metadata.tables[table_name]
         built = condition()
-        select = sa.select(t.c.id).select_from(lookups.joined(table_name, [built]))
+        select = sa.select(t.c.id).select_from(joins.joined(table_name, [built]))
         return _within(select.where(built), t, scope)
 
     return query
@@ -138,7 +138,7 @@ def row_tests(
     t = metadata.tables[table_name]
     built = [c() for c in conditions]
     flags = [sa.case((c, 1), else_=0).label(f"r{i}") for i, c in enumerate(built)]
-    select = sa.select(t.c.id, *flags).select_from(lookups.joined(table_name, built))
+    select = sa.select(t.c.id, *flags).select_from(joins.joined(table_name, built))
     return _within(select.where(sa.or_(*built)), t, scope)
 
 
@@ -148,7 +148,7 @@ def foreign_key_condition(rel: Relation) -> ConditionFn:
     def condition() -> sa.ColumnElement[bool]:
         child = metadata.tables[rel.child_table]
         ref = child.c[rel.child_column]
-        joined = lookups.for_reference(rel.child_table, rel.child_column)
+        joined = joins.for_reference(rel.child_table, rel.child_column)
         if joined is not None and rel.parent_column == "id":  # the scan joins the parent
             return sa.and_(ref.is_not(None), joined.alias.c.id.is_(None))
         parent = metadata.tables[rel.parent_table].alias("parent")

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from terp_seed.schema import metadata
-from terp_seed.validation.lookups import (
+from terp_seed.validation.joins import (
     INVOICE_ORDER,
     LINE_BATCH,
     LINE_LOT,
