@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from terp_seed.console.jsonlogs import scrub
 from terp_seed.console.progress import Progress
 from terp_seed.db.engine import connect, make_engine
-from terp_seed.errors import ConfigError, PiiLeakFound, SeedStepFailed
+from terp_seed.errors import ConfigError, MaskingStopped, PiiLeakFound, SeedStepFailed
 from terp_seed.masking.mask import (
     MAX_CHUNK_SIZE,
     MaskReport,
@@ -81,6 +81,7 @@ def mask_copy(
         result = run.begin_step(None, "mask")
         run.confirm_destructive(f"masking PII in place in {len(names)} table(s)")
         report = _mask(run, job.plans, job.key, job.size, restart=restart)
+        _still_locked(run, report)
         result.rows = report.rows
         result.detail = report.detail(job.key)
         result.outcome = "dry-run" if options.dry_run else "masked"
@@ -105,6 +106,7 @@ def _mask(
                 dry_run=run.options.dry_run,
                 restart=restart,
                 on_chunk=lambda table, rows, _last: progress(table, rows),
+                lock_check=run.lock.lost if run.lock is not None else None,
             )
         except sa.exc.DBAPIError as exc:
             reason = scrub(str(exc.orig).splitlines()[0])
@@ -112,6 +114,19 @@ def _mask(
                 f"masking stopped in the database: {reason}; the chunks committed before stay "
                 "masked and recorded: run `terp-seed mask` again to resume"
             ) from exc
+
+
+def _still_locked(run: SeedRun, report: MaskReport) -> None:
+    """After the last chunk: a lock lost since is reported with what was committed (every
+    chunk), not as a rolled-back step."""
+    lost = run.lock.lost(run.connection) if run.lock and run.connection else None
+    if lost is not None and not run.options.dry_run:
+        done = ", ".join(f"{t} {n:,}" for t, n in report.rows.items())
+        raise MaskingStopped(
+            f"masking finished but {lost}: every chunk was committed with its progress row "
+            f"({done} row(s)); nothing was rolled back. Run `terp-seed "
+            "mask` again once no other run holds the lock: it masks nothing twice"
+        )
 
 
 def scan_for_leaks(url: URL, originals: Originals | None, on_report: OnReport) -> ScanReport:
