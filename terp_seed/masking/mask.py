@@ -68,6 +68,7 @@ class MaskReport:
     rows: dict[str, int] = field(default_factory=dict)
     resumed_after: dict[str, int] = field(default_factory=dict)
     plans: list[TablePlan] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # columns and tables beyond the catalogue
 
     def detail(self, key: MaskKey) -> str:
         """The audit's detail line: columns and rules per table, key fingerprint, resumptions."""
@@ -215,8 +216,13 @@ def _load_saved(conn: sa.Connection, name: str) -> mask_progress.TableProgress |
     return saved
 
 
+def _as_text(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    """A JSON column is read and written as its text: the rules mask JSON text."""
+    return sa.type_coerce(column, sa.Text) if isinstance(column.type, sa.JSON) else column
+
+
 def _current_canary(conn: sa.Connection, plan: TablePlan, pk: int) -> str | None:
-    cols = [plan.table.c[c.column] for c in plan.columns]
+    cols = [_as_text(plan.table.c[c.column]) for c in plan.columns]
     row = conn.execute(sa.select(*cols).where(plan.pk == pk)).first()
     conn.commit()
     return None if row is None else mask_progress.canary(pk, [_text(v) for v in row])
@@ -293,7 +299,7 @@ class _ChunkMasker:
 
     def _read(self, after: int, size: int) -> list[sa.Row[Any]]:
         query = (
-            sa.select(self.plan.pk, *self.columns)
+            sa.select(self.plan.pk, *(_as_text(c) for c in self.columns))
             .where(self.plan.pk > after)
             .order_by(self.plan.pk)
             .limit(size)
@@ -335,7 +341,10 @@ class _ChunkMasker:
         table = self.plan.table
         values: dict[Any, Any] = {c: c for c in table.columns if refreshes_on_update(c)}
         values.update(
-            {col: sa.bindparam(n) for col, n in zip(self.columns, self.names, strict=True)}
+            {
+                col: sa.bindparam(n, type_=sa.Text if isinstance(col.type, sa.JSON) else None)
+                for col, n in zip(self.columns, self.names, strict=True)
+            }
         )
         stmt = sa.update(table).where(self.plan.pk == sa.bindparam("pk")).values(values)
         params = [{"pk": r[0], **dict(zip(self.names, r[1:], strict=True))} for r in rows]
