@@ -28,6 +28,7 @@ from terp_seed.masking.contact import (
 )
 from terp_seed.masking.freetext import mask_free_text, mask_free_text_patterns
 from terp_seed.masking.identifiers import (
+    mask_account_number,
     mask_date_of_birth,
     mask_ip,
     mask_license_number,
@@ -37,7 +38,6 @@ from terp_seed.masking.identifiers import (
 )
 from terp_seed.masking.secret import MaskKey
 from terp_seed.masking.structured import (
-    mask_account_number,
     mask_json,
     mask_login,
     mask_unknown_text,

@@ -21,7 +21,7 @@ FREE_TEXT = {
     "dotted SSN": "ssn 219.09.9999",
     "UK phone": "her UK mobile +44 7700 900123",
     "IBAN": "refund to GB33BUKB20201555555555",
-    "account number": "acct no. 000123456789 at Wells",
+    "account number": "acct no. 123456789012 at Wells",
     "date of birth": "DOB 07/21/1984",
     "driver's licence": "driver's license D1234567",
 }
@@ -33,7 +33,7 @@ PLANTED: dict[tuple[str, str], Any] = {
     ("users", "name"): EMAIL,  # TERP's createUser: openId = email = name = username
     ("bankAccounts", "accountNumber"): "GB33BUKB20201555555555",
     ("bankAccounts", "accountName"): "Jane Doe personal checking",
-    ("payments", "referenceNumber"): "ACH-000123456789",
+    ("payments", "referenceNumber"): "ACH-123456789012",
     ("brands", "description"): "Owner Jane Doe, cell +44 7700 900123, DOB 07/21/1984",
     ("clients", "tags"): ["VIP", "Jane's cell 415-867-5309", "jane dot doe at gmail dot com"],
     ("clients", "custom_pricing_rules"): {"approvedBy": "Jane Doe", "contactEmail": EMAIL},
@@ -66,3 +66,25 @@ def raw(engine: sa.Engine, table: str, column: str, pk: int = 1) -> str | None:
         query = sa.text(f"SELECT `{column}` FROM `{table}` WHERE id = :id")
         value = conn.execute(query, {"id": pk}).scalar()
     return None if value is None else str(value)
+
+
+AUDIT_DETAIL = "rejected 'Jane Doe cell (415) 867-5309 SSN 219-09-9999' on line 4"
+
+
+def plant_audit(engine: sa.Engine) -> None:
+    """terp-seed's own audit table, with a detail line holding PII (as issue 23 found)."""
+    # lazy: terp-seed's own tables are created by a run; this fixture needs one row of them
+    from terp_seed.store.setup import ensure_own_tables
+
+    with engine.connect() as conn:
+        ensure_own_tables(conn)
+        conn.commit()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO terp_seed_audit (run_id, direction, outcome, environment, "
+                "started_at, ended_at, duration_ms, detail) VALUES ('r1', 'load', 'failed', "
+                "'staging', NOW(), NOW(), 1, :d)"
+            ),
+            {"d": AUDIT_DETAIL},
+        )
