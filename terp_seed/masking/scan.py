@@ -33,7 +33,14 @@ from terp_seed.errors import ConfigError
 from terp_seed.masking.catalogue import catalogue
 from terp_seed.masking.detect import find_pii
 from terp_seed.masking.live import is_text
-from terp_seed.masking.patterns import EMAIL_RE, PHONE_RE, is_reserved_email
+from terp_seed.masking.patterns import (
+    EMAIL_RE,
+    PHONE_RE,
+    SSN_RE,
+    is_fictional_phone,
+    is_fictional_ssn,
+    is_reserved_email,
+)
 from terp_seed.schema import metadata
 
 MIN_ORIGINAL = 3  # shorter originals ("NA", "") say nothing
@@ -50,11 +57,33 @@ def _phone_key(value: str) -> str | None:
     return re.sub(r"\D", "", found.group())[-10:] if found else None
 
 
+def is_fictional(value: str) -> bool:
+    """True for a value that cannot be anyone's: a ``555-0100``..``0199`` phone number, an
+    address at a reserved domain, an SSN-like number in the fictional ranges. Every masked
+    phone, email and SSN is one, and no real value is."""
+    text = value.strip()
+    if found := PHONE_RE.fullmatch(text):
+        return is_fictional_phone(found[3], found[4])
+    if EMAIL_RE.fullmatch(text):
+        return is_reserved_email(text)
+    if found := SSN_RE.fullmatch(text):
+        return is_fictional_ssn(found[1], found[3], found[4])
+    return False
+
+
 class Originals:
-    """A sample of original values, normalised for comparison (case and spacing ignored)."""
+    """A sample of original values, normalised for comparison (case and spacing ignored).
+
+    Fictional originals (:func:`is_fictional`, e.g. the ``555-01xx`` numbers terp-seed's own
+    seeds write) are left out: they are nobody's personal data, and masked phones, emails and
+    SSNs are drawn from the same fictional ranges, so equality with one is no leak. With them
+    out, a masked value can never equal an original: masked values are fictional by
+    construction, the remaining originals are not.
+    """
 
     def __init__(self, values: Iterable[str]) -> None:
-        normal = {_norm(v) for v in values if len(v.strip()) >= MIN_ORIGINAL}
+        kept = [v for v in values if len(v.strip()) >= MIN_ORIGINAL and not is_fictional(v)]
+        normal = {_norm(v) for v in kept}
         self.exact = frozenset(normal)
         self.phones = frozenset(k for k in (_phone_key(v) for v in normal) if k)
         long = sorted((v for v in normal if len(v) >= MIN_CONTAINED), key=len, reverse=True)
@@ -105,7 +134,8 @@ def load_originals(path: str) -> Originals:
     originals = Originals(values)
     if not len(originals):
         raise ConfigError(
-            f"originals file {path!r} holds no values of {MIN_ORIGINAL}+ characters: a scan "
+            f"originals file {path!r} holds no values of {MIN_ORIGINAL}+ characters that could "
+            "be personal data (fictional phones, reserved emails and SSNs are left out): a scan "
             "against it would prove nothing"
         )
     return originals
