@@ -5,7 +5,9 @@ at (``workflow_statuses``, ``calendar_events``, ``bankAccounts``, ``bills``). Ta
 names, column order, types, nullability, server defaults, UNIQUE constraints, indexes and real
 foreign keys follow the spec; ``tests/test_schema_spec.py`` fails when they drift apart.
 
-Every column carries ``info["pii"]``: the PII catalogue that masking, docs and the leak scan read.
+Every column carries ``info["pii"]``: the PII catalogue that masking, docs and the leak scan read
+(as the spec tags it; ``info["pii_catalogue"]`` gives a kind to a column the spec tags ``none``
+that can hold personal data all the same, e.g. ``users.openId``).
 Relationships that TERP keeps in application code only ("Not a DB FK" in the spec) are recorded
 on the child column as ``info["app_ref"] = "<table>.<column>"`` when the parent is modelled here,
 ``info["app_ref_external"]`` when it is not, and ``invoices.referenceId`` is marked
@@ -920,7 +922,8 @@ TERP_TABLES: Final[tuple[str, ...]] = dependency_order(metadata)
 
 
 def pii_columns(md: sa.MetaData = metadata) -> list[tuple[str, str, str]]:
-    """``(table, column, kind)`` of every column whose ``info["pii"]`` is not ``"none"``."""
+    """``(table, column, kind)`` of every column whose ``info["pii"]`` (the spec's tag) is not
+    ``"none"``; :func:`terp_seed.masking.catalogue.catalogue` adds ``info["pii_catalogue"]``."""
     return [
         (table.name, column.name, str(column.info["pii"]))
         for table in md.tables.values()
