@@ -242,14 +242,15 @@ def pattern_reasons(text: str) -> set[str]:
 
 def kind_reasons(kind: str | None, text: str) -> set[str]:
     """What a catalogued column's own kind tells: a login name that is neither a reserved
-    address nor ``user-<tag>``, an account number whose digits do not start ``00``."""
+    address nor ``user-<tag>``; a bare account number (digits only) not starting ``00``. A
+    reference such as ``ACH-7K2M90041X`` cannot be told from a masked one: only originals can."""
     value = text.strip()
     if kind == "login" and value:
         masked = _MASKED_LOGIN_RE.fullmatch(value) or (
             EMAIL_RE.fullmatch(value) and is_reserved_email(value)
         )
         return set() if masked else {"hold a login name that is not masked"}
-    if kind == "account_number":
+    if kind == "account_number" and re.fullmatch(r"[\d -]+", value):  # a bare account number
         digits = re.sub(r"\D", "", value)
         if len(digits) >= 6 and not digits.startswith("00"):
             return {"hold an account number that is not masked"}

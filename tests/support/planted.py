@@ -33,7 +33,7 @@ PLANTED: dict[tuple[str, str], Any] = {
     ("users", "name"): EMAIL,  # TERP's createUser: openId = email = name = username
     ("bankAccounts", "accountNumber"): "GB33BUKB20201555555555",
     ("bankAccounts", "accountName"): "Jane Doe personal checking",
-    ("payments", "referenceNumber"): "ACH-123456789012",
+    ("payments", "referenceNumber"): "123456789012",
     ("brands", "description"): "Owner Jane Doe, cell +44 7700 900123, DOB 07/21/1984",
     ("clients", "tags"): ["VIP", "Jane's cell 415-867-5309", "jane dot doe at gmail dot com"],
     ("clients", "custom_pricing_rules"): {"approvedBy": "Jane Doe", "contactEmail": EMAIL},
