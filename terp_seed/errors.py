@@ -83,6 +83,11 @@ class SeedStepFailed(TerpSeedError):
     """A seed revision or ad-hoc step failed in the database; its transaction was rolled back."""
 
 
+class MaskingStopped(TerpSeedError):
+    """A masking run stopped part-way (e.g. it lost the seed lock): the chunks it committed stay
+    masked and recorded, the chunk in flight was rolled back; the message says which is which."""
+
+
 class PiiLeakFound(TerpSeedError):
     """The leak scan found personal data: original values, or real-looking contact details."""
 

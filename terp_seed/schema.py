@@ -5,7 +5,9 @@ at (``workflow_statuses``, ``calendar_events``, ``bankAccounts``, ``bills``). Ta
 names, column order, types, nullability, server defaults, UNIQUE constraints, indexes and real
 foreign keys follow the spec; ``tests/test_schema_spec.py`` fails when they drift apart.
 
-Every column carries ``info["pii"]``: the PII catalogue that masking, docs and the leak scan read.
+Every column carries ``info["pii"]``: the PII catalogue that masking, docs and the leak scan read
+(as the spec tags it; ``info["pii_catalogue"]`` gives a kind to a column the spec tags ``none``
+that can hold personal data all the same, e.g. ``users.openId``).
 Relationships that TERP keeps in application code only ("Not a DB FK" in the spec) are recorded
 on the child column as ``info["app_ref"] = "<table>.<column>"`` when the parent is modelled here,
 ``info["app_ref_external"]`` when it is not, and ``invoices.referenceId`` is marked
@@ -96,6 +98,7 @@ def _col(
     nullable: bool = True,
     default: str | sa.ColumnElement[Any] | None = None,
     pii: PiiKind = "none",
+    pii_catalogue: str | None = None,
     ref: str | None = None,
     external_ref: str | None = None,
     polymorphic: bool = False,
@@ -107,6 +110,8 @@ def _col(
     :param polymorphic: the column points at a table chosen by another column.
     """
     info: dict[str, Any] = {"pii": pii}
+    if pii_catalogue is not None:  # the spec says none; terp-seed masks and scans it as this kind
+        info["pii_catalogue"] = pii_catalogue
     if ref is not None:
         info["app_ref"] = ref
     if external_ref is not None:
@@ -175,7 +180,7 @@ users = sa.Table(
     "users",
     metadata,
     _id(),
-    _col("openId", sa.String(64), nullable=False),
+    _col("openId", sa.String(64), nullable=False, pii_catalogue="login"),
     _deleted_at(),
     _col("name", sa.Text, pii="person_name"),
     _col("email", sa.String(320), pii="email"),
@@ -212,9 +217,9 @@ clients = sa.Table(
     _col("is_brand", _bool(), default="0"),
     _col("is_referee", _bool(), default="0"),
     _col("is_contractor", _bool(), default="0"),
-    _col("tags", sa.JSON),
+    _col("tags", sa.JSON, pii_catalogue="json"),
     _col("pricing_profile_id", sa.Integer, external_ref="pricing_profiles.id"),
-    _col("custom_pricing_rules", sa.JSON),
+    _col("custom_pricing_rules", sa.JSON, pii_catalogue="json"),
     _col(
         "cogsAdjustmentType",
         _enum(
@@ -305,7 +310,7 @@ brands = sa.Table(
     _col("name", sa.String(255), nullable=False, pii="company_name"),
     _deleted_at(),
     _col("vendorId", sa.Integer, ref="vendors.id"),
-    _col("description", sa.Text),
+    _col("description", sa.Text, pii_catalogue="free_text"),
     _created(),
     _updated(),
 )
@@ -504,7 +509,7 @@ orders = sa.Table(
     _col("client_id", sa.Integer, nullable=False),
     _col("client_need_id", sa.Integer, external_ref="client_needs.id"),
     _col("intake_event_id", sa.Integer),
-    _col("items", sa.JSON, nullable=False),
+    _col("items", sa.JSON, nullable=False, pii_catalogue="json"),
     _col("subtotal", sa.Numeric(15, 2), nullable=False),
     _col("tax", sa.Numeric(15, 2), default="'0'"),
     _col("discount", sa.Numeric(15, 2), default="'0'"),
@@ -678,7 +683,7 @@ payments = sa.Table(
         _enum("payments", "paymentMethod", "CASH CHECK WIRE ACH CREDIT_CARD DEBIT_CARD OTHER"),
         nullable=False,
     ),
-    _col("referenceNumber", sa.String(100)),
+    _col("referenceNumber", sa.String(100), pii_catalogue="account_number"),
     _col("bankAccountId", sa.Integer),
     _col("customerId", sa.Integer),
     _col("vendorId", sa.Integer),  # a client (AP side), not vendors.id
@@ -787,9 +792,9 @@ bank_accounts = sa.Table(
     "bankAccounts",
     metadata,
     _id(),
-    _col("accountName", sa.String(255), nullable=False),
-    # Sensitive, but none of the PII tags fits a bank account number (spec: "none").
-    _col("accountNumber", sa.String(50), nullable=False),
+    _col("accountName", sa.String(255), nullable=False, pii_catalogue="free_text"),
+    # Sensitive; none of the spec's PII tags fits a bank account number (spec: "none").
+    _col("accountNumber", sa.String(50), nullable=False, pii_catalogue="account_number"),
     _col("bankName", sa.String(255), nullable=False, pii="company_name"),
     _col(
         "accountType",
@@ -917,7 +922,8 @@ TERP_TABLES: Final[tuple[str, ...]] = dependency_order(metadata)
 
 
 def pii_columns(md: sa.MetaData = metadata) -> list[tuple[str, str, str]]:
-    """``(table, column, kind)`` of every column whose ``info["pii"]`` is not ``"none"``."""
+    """``(table, column, kind)`` of every column whose ``info["pii"]`` (the spec's tag) is not
+    ``"none"``; :func:`terp_seed.masking.catalogue.catalogue` adds ``info["pii_catalogue"]``."""
     return [
         (table.name, column.name, str(column.info["pii"]))
         for table in md.tables.values()

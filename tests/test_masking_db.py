@@ -70,7 +70,7 @@ class Production:
         self.ein = f"{rng.randint(10, 99)}-{rng.randint(1000000, 9999999)}"
         self.note = f"Spoke with {self.first} ({self.email}, {self.phone}); SSN {self.ssn} on W-9."
 
-    def pii(self, kind: str, nullable: bool) -> str | None:
+    def pii(self, kind: str, nullable: bool) -> Any:
         i = self.i
         if kind == "free_text":
             if i % 4 == 0:
@@ -78,6 +78,17 @@ class Production:
             return self.note if i % 2 else f"Prefers {WORDS[i % 8]} Kush, pays by check"
         if kind == "tax_id":
             return self.ssn if i % 3 == 0 else self.ein  # sole proprietors use their SSN
+        if kind == "login":
+            return self.email if i % 2 else f"google-oauth2|{10**17 + i}"
+        if kind == "account_number":
+            return f"GB{i % 90 + 10}BUKB2020{i:010d}" if i % 2 else f"{4_000_000_000 + i * 7919}"
+        if kind == "json":
+            return {
+                "contactEmail": self.email,
+                "notes": self.note,
+                "tags": ["VIP", f"{self.first}'s cell {self.phone}"],
+                "qty": i,
+            }
         if kind == "license_number":
             return f"C11-{i:07d}-LIC" if i % 2 else f"CCL21-{i:07d}"
         return {
@@ -168,7 +179,11 @@ def expected_after_masking(before: Snapshot, key: MaskKey) -> Snapshot:
             new = dict(row)
             for column, value in row.items():
                 entry = CATALOGUE.get((table, column))
-                if entry is not None:
+                if entry is not None and isinstance(metadata.tables[table].c[column].type, sa.JSON):
+                    text = None if value is None else json.dumps(value)
+                    masked = mask_value(entry.masking, text, key)
+                    new[column] = None if masked is None else json.loads(masked)
+                elif entry is not None:
                     text = None if value is None else str(value)
                     new[column] = mask_value(entry.masking, text, key)
             out[table][pk] = new

@@ -81,6 +81,8 @@ def mask(args: argparse.Namespace) -> int:
     job = prepare_mask(options, args.table, args.chunk_size)  # before the config is read
     done = mask_copy(options, database_url(args), alembic_config(args), job, restart=args.restart)
     verb = "would mask" if options.dry_run else "masked"
+    for note in done.report.notes:
+        output.say(note)
     rows = ", ".join(f"{t} {n:,}" for t, n in done.report.rows.items() if n)
     output.say(f"run {done.run.run_id}: {verb} rows: {rows or 'nothing (all done)'}")
     output.say(

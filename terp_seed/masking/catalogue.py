@@ -32,8 +32,16 @@ KINDS: Final = (
     "date_of_birth",
     "ssn",
     "medical_id",
+    "login",
+    "account_number",
+    "json",
 )
 """The PII kinds a column may be tagged with (``"none"``: no personal data)."""
+
+BEYOND_SPEC: Final = "pii_catalogue"
+"""``info`` key for columns TERP's schema description tags ``none`` that can hold personal data
+all the same (``users.openId``, bank account numbers, JSON documents, ...): its kind overrides
+``info["pii"]`` for the catalogue, masking and the scan."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ def catalogue(md: sa.MetaData = metadata) -> list[PiiColumn]:
     for table in md.tables.values():
         unique = unique_columns(table)
         for column in table.columns:
-            kind = str(column.info.get("pii", "none"))
+            kind = str(column.info.get(BEYOND_SPEC, column.info.get("pii", "none")))
             if kind == "none":
                 continue
             entry = PiiColumn(
@@ -167,8 +175,11 @@ def render_markdown(entries: list[PiiColumn]) -> str:
         "",
         "Every TERP column that can hold personal data, with the rule `terp-seed mask` applies "
         "to it.",
-        'The source is the `info["pii"]` tag on each column in `terp_seed/schema.py`; a '
-        "column not listed here is tagged `none`.",
+        'The source is the `info["pii"]` tag on each column in `terp_seed/schema.py`, or '
+        '`info["pii_catalogue"]` where TERP\'s schema description says `none` but the column '
+        "can hold personal data all the same (login names, account numbers, JSON, "
+        "descriptions); a column not listed here holds none. Text columns the application "
+        "added are masked by rule `unknown_text` and named when `mask` runs.",
         f"{len(entries)} columns in {len(by_table(entries))} tables.",
         "",
         "| Table | Column | Kind | Unique | Nullable | Masking rule |",

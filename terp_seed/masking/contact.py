@@ -8,7 +8,7 @@ from typing import Final
 
 from terp_seed.factories.cannabis_data import CA_AREA_CODES, CA_CITIES, STREETS
 from terp_seed.masking import words
-from terp_seed.masking.patterns import PHONE_RE, RESERVED_EMAIL_DOMAINS, VALID_AREA_CODES
+from terp_seed.masking.patterns import EMAIL_RE, PHONE_RE, RESERVED_EMAIL_DOMAINS, VALID_AREA_CODES
 from terp_seed.masking.secret import KeyStream, MaskKey
 
 _TOKEN_RE: Final = re.compile(r"[^\W\d_]+|\d+")
@@ -34,6 +34,8 @@ def mask_person_name(value: str, key: MaskKey) -> str:
     """
     if not value.strip():
         return value
+    if EMAIL_RE.fullmatch(value.strip()):  # TERP's createUser stores the username as the name
+        return mask_email(value, key)
 
     def make(attempt: int) -> str:
         stream = KeyStream(key, "person_name", words.normalize(value), str(attempt))

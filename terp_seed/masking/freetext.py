@@ -7,25 +7,48 @@ from typing import Final
 
 from terp_seed.masking import words
 from terp_seed.masking.contact import mask_email, mask_phone
-from terp_seed.masking.identifiers import mask_ssn
-from terp_seed.masking.patterns import EMAIL_RE, PHONE_LIKE_RE, SSN_RE
+from terp_seed.masking.detect import find_pii, normalise
+from terp_seed.masking.identifiers import mask_account_number, mask_ssn
+from terp_seed.masking.patterns import PHONE_LIKE_RE
 from terp_seed.masking.secret import KeyStream, MaskKey
 
 _ALNUM_RE: Final = re.compile(r"[^\W_]+")
 
 
 def _pii_spans(text: str, key: MaskKey) -> list[tuple[int, int, str]]:
-    """``(start, end, replacement)`` for every email, SSN-like and phone number in ``text``."""
-    spans: list[tuple[int, int, str]] = []
-    taken: list[tuple[int, int]] = []
-    for pattern, rule in ((EMAIL_RE, mask_email), (SSN_RE, mask_ssn), (PHONE_LIKE_RE, mask_phone)):
-        for found in pattern.finditer(text):
-            start, end = found.span()
-            if any(start < b and a < end for a, b in taken):
-                continue
-            taken.append((start, end))
-            spans.append((start, end, rule(found.group(), key)))
+    """``(start, end, replacement)`` for every piece of personal data :func:`find_pii` finds in
+    ``text``, and every other phone-shaped number (any 3-3-4 digit group)."""
+    norm = normalise(text)
+    spans = [(f.start, f.end, _replace(f.kind, norm[f.start : f.end], key)) for f in find_pii(text)]
+    for found in PHONE_LIKE_RE.finditer(norm):
+        start, end = found.span()
+        if not any(start < b and a < end for a, b, _ in spans):
+            spans.append((start, end, mask_phone(found.group(), key)))
     return sorted(spans)
+
+
+def _replace(kind: str, found: str, key: MaskKey) -> str:
+    """What masking puts in place of one finding: a value its own rule gives, or (for numbers
+    only a keyword makes personal) one the scan can tell from a real one."""
+    if kind == "email":
+        return mask_email(found, key)
+    if kind == "obfuscated_email":
+        return mask_email(_plain_address(found), key)
+    if kind == "ssn":
+        return mask_ssn(found, key)
+    if kind in ("iban", "account_number"):
+        return mask_account_number(found, key)
+    if kind == "date_of_birth":  # the year alone: ages stay right, no day to identify anyone
+        year = re.search(r"\d{4}", found)
+        return year.group() if year else "XXXX"
+    if kind == "drivers_licence":
+        return "X" * len(found)
+    return mask_phone(found, key)
+
+
+def _plain_address(found: str) -> str:
+    text = re.sub(r"\s*[\(\[\{]dot[\)\]\}]\s*|\s+dot\s+", ".", found, flags=re.IGNORECASE)
+    return re.sub(r"\s*[\(\[\{]at[\)\]\}]\s*|\s+at\s+", "@", text, flags=re.IGNORECASE)
 
 
 def _scramble(text: str, stream: KeyStream) -> str:

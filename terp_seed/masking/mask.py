@@ -9,14 +9,14 @@ The caller holds the seed lock and has confirmed the run (:mod:`terp_seed.maskin
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import sqlalchemy as sa
 
 from terp_seed.db.dialects import dialect_of
-from terp_seed.errors import ConfigError, SeedDataError
+from terp_seed.errors import ConfigError, MaskingStopped, SeedDataError
 from terp_seed.masking.catalogue import PiiColumn, by_table, catalogue
 from terp_seed.masking.rules import mask_value
 from terp_seed.masking.secret import MaskKey
@@ -27,6 +27,14 @@ log = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 1000
 MAX_CHUNK_SIZE = 100_000
 _CHUNK_TABLE = "terp_seed_mask_chunk"
+
+LockCheckFn: TypeAlias = Callable[[sa.Connection], str | None]
+"""Asked inside each chunk's transaction, before it commits: ``None`` while the run still holds
+the seed lock, else why not (:meth:`terp_seed.runtime.lock.HeldLock.lost`)."""
+
+
+class _LockLost(Exception):
+    """Raised inside a chunk's transaction (so it rolls back) when the lock is gone."""
 
 
 class ChunkFn(Protocol):
@@ -60,6 +68,7 @@ class MaskReport:
     rows: dict[str, int] = field(default_factory=dict)
     resumed_after: dict[str, int] = field(default_factory=dict)
     plans: list[TablePlan] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # columns and tables beyond the catalogue
 
     def detail(self, key: MaskKey) -> str:
         """The audit's detail line: columns and rules per table, key fingerprint, resumptions."""
@@ -104,9 +113,12 @@ def mask_database(
     dry_run: bool = False,
     restart: bool = False,
     on_chunk: ChunkFn | None = None,
+    lock_check: LockCheckFn | None = None,
 ) -> MaskReport:
     """Mask every planned table on ``conn``, committing chunk by chunk; resume where a run
-    before stopped. A dry run reads and masks but writes nothing.
+    before stopped. A dry run reads and masks but writes nothing. Each chunk asks
+    ``lock_check`` before it commits: a run that lost the lock stops at once
+    (:class:`MaskingStopped`, naming what it committed), so two runs never mask a row twice.
 
     :raises ConfigError: saved progress was made with another key or other rules, or the
         table changed since; ``restart=True`` forgets the progress and masks every row again.
@@ -120,8 +132,12 @@ def mask_database(
     for plan in plans:
         progress = _resume_point(conn, plan, key, run_id, restart=restart)
         report.resumed_after[plan.table.name] = progress.last_pk
-        masker = _ChunkMasker(conn, plan, key, dry_run=dry_run)
-        report.rows[plan.table.name] = masker.run(progress, chunk_size, on_chunk)
+        masker = _ChunkMasker(conn, plan, key, dry_run=dry_run, lock_check=lock_check)
+        try:
+            report.rows[plan.table.name] = masker.run(progress, chunk_size, on_chunk)
+        except _LockLost as lost:
+            report.rows[plan.table.name] = masker.masked
+            raise MaskingStopped(_stopped(report, str(lost), masker.committed_pk)) from None
         log.info(
             "masked %s: %d rows",
             plan.table.name,
@@ -134,6 +150,18 @@ def mask_database(
             },
         )
     return report
+
+
+def _stopped(report: MaskReport, reason: str, last_pk: int) -> str:
+    """What a run that lost the lock committed, table by table, and what it rolled back."""
+    table = next(reversed(report.rows))
+    done = ", ".join(f"{t} {n:,}" for t, n in report.rows.items())
+    return (
+        f"masking stopped: {reason}. Committed by this run, each chunk with its progress row: "
+        f"{done} row(s) ({table} up to id {last_pk}); the chunk in flight ({table} after id "
+        f"{last_pk}) was rolled back and nothing after it was written. Make sure no other "
+        "`terp-seed mask` is running on this database, then run it again to resume"
+    )
 
 
 def remaining_rows(
@@ -188,8 +216,13 @@ def _load_saved(conn: sa.Connection, name: str) -> mask_progress.TableProgress |
     return saved
 
 
+def _as_text(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    """A JSON column is read and written as its text: the rules mask JSON text."""
+    return sa.type_coerce(column, sa.Text) if isinstance(column.type, sa.JSON) else column
+
+
 def _current_canary(conn: sa.Connection, plan: TablePlan, pk: int) -> str | None:
-    cols = [plan.table.c[c.column] for c in plan.columns]
+    cols = [_as_text(plan.table.c[c.column]) for c in plan.columns]
     row = conn.execute(sa.select(*cols).where(plan.pk == pk)).first()
     conn.commit()
     return None if row is None else mask_progress.canary(pk, [_text(v) for v in row])
@@ -202,8 +235,19 @@ def _text(value: object) -> str | None:
 class _ChunkMasker:
     """Reads, masks and writes one table chunk by chunk."""
 
-    def __init__(self, conn: sa.Connection, plan: TablePlan, key: MaskKey, *, dry_run: bool):
+    def __init__(
+        self,
+        conn: sa.Connection,
+        plan: TablePlan,
+        key: MaskKey,
+        *,
+        dry_run: bool,
+        lock_check: LockCheckFn | None = None,
+    ):
         self.conn, self.plan, self.key, self.dry_run = conn, plan, key, dry_run
+        self.lock_check = lock_check
+        self.masked = 0  # rows of committed chunks
+        self.committed_pk = 0
         self.columns = [plan.table.c[c.column] for c in plan.columns]
         self.names = [f"c{i}" for i in range(len(self.columns))]
         self.staged = dialect_of(conn).stages_masked_chunks
@@ -223,14 +267,15 @@ class _ChunkMasker:
         use_chunk_table = self.staged and not self.dry_run
         if use_chunk_table:
             self._chunk_table("create")
-        masked = 0
+        self.committed_pk = progress.last_pk
         while rows := self._step(progress, size):
-            masked += rows
+            self.masked += rows
+            self.committed_pk = progress.last_pk
             if on_chunk is not None:
                 on_chunk(self.plan.table.name, rows, progress.last_pk)
         if use_chunk_table:
             self._chunk_table("drop")
-        return masked
+        return self.masked
 
     def _step(self, progress: mask_progress.TableProgress, size: int) -> int:
         """Mask the next chunk in one transaction, with its progress row; return its size."""
@@ -247,11 +292,14 @@ class _ChunkMasker:
             progress.rows_masked += len(new)
             progress.canary = mask_progress.canary(progress.last_pk, new[-1][1:])
             mask_progress.save(self.conn, progress)
+            lost = self.lock_check(self.conn) if self.lock_check is not None else None
+            if lost is not None:
+                raise _LockLost(lost)
         return len(rows)
 
     def _read(self, after: int, size: int) -> list[sa.Row[Any]]:
         query = (
-            sa.select(self.plan.pk, *self.columns)
+            sa.select(self.plan.pk, *(_as_text(c) for c in self.columns))
             .where(self.plan.pk > after)
             .order_by(self.plan.pk)
             .limit(size)
@@ -293,7 +341,10 @@ class _ChunkMasker:
         table = self.plan.table
         values: dict[Any, Any] = {c: c for c in table.columns if refreshes_on_update(c)}
         values.update(
-            {col: sa.bindparam(n) for col, n in zip(self.columns, self.names, strict=True)}
+            {
+                col: sa.bindparam(n, type_=sa.Text if isinstance(col.type, sa.JSON) else None)
+                for col, n in zip(self.columns, self.names, strict=True)
+            }
         )
         stmt = sa.update(table).where(self.plan.pk == sa.bindparam("pk")).values(values)
         params = [{"pk": r[0], **dict(zip(self.names, r[1:], strict=True))} for r in rows]

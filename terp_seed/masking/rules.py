@@ -2,7 +2,8 @@
 
 Every rule is keyed (HMAC-SHA256 under the masking key), deterministic (the same value and key
 give the same result in every table and every run, so joins on masked values still match),
-format-preserving, and never returns its input for a value that holds a letter or a digit.
+format-preserving, and never returns its input for a value that holds a letter or a digit
+(except ``free_text_patterns`` and ``json``, which replace only the personal data they find).
 A blank value has nothing personal in it and is returned as it is. ``None`` (SQL NULL) stays
 ``None``: see :func:`mask_value`.
 
@@ -27,6 +28,7 @@ from terp_seed.masking.contact import (
 )
 from terp_seed.masking.freetext import mask_free_text, mask_free_text_patterns
 from terp_seed.masking.identifiers import (
+    mask_account_number,
     mask_date_of_birth,
     mask_ip,
     mask_license_number,
@@ -35,11 +37,17 @@ from terp_seed.masking.identifiers import (
     mask_tax_id,
 )
 from terp_seed.masking.secret import MaskKey
+from terp_seed.masking.structured import (
+    mask_json,
+    mask_login,
+    mask_unknown_text,
+)
 
 __all__ = [
     "RULES",
     "MaskFn",
     "Rule",
+    "mask_account_number",
     "mask_address",
     "mask_company_name",
     "mask_date_of_birth",
@@ -47,12 +55,15 @@ __all__ = [
     "mask_free_text",
     "mask_free_text_patterns",
     "mask_ip",
+    "mask_json",
     "mask_license_number",
+    "mask_login",
     "mask_medical_id",
     "mask_person_name",
     "mask_phone",
     "mask_ssn",
     "mask_tax_id",
+    "mask_unknown_text",
     "mask_value",
 ]
 
@@ -151,6 +162,30 @@ RULES: Final[dict[str, Rule]] = {
             "free_text_patterns",
             mask_free_text_patterns,
             summary="only emails/phones/SSNs inside replaced (for reviewed columns)",
+        ),
+        _rule(
+            "login",
+            mask_login,
+            distinct=True,
+            summary="an address masked as by the email rule (openId = email stays so); "
+            "else user-<65-bit keyed tag>",
+        ),
+        _rule(
+            "account_number",
+            mask_account_number,
+            summary="same layout, letters and digits redrawn, first two digits 00 (so never a "
+            "valid IBAN or a phone number)",
+        ),
+        _rule(
+            "json",
+            mask_json,
+            summary="keys and structure kept; strings under personal keys (email, phone, name, "
+            "notes) by their rule, other strings: emails/phones/SSNs inside replaced",
+        ),
+        _rule(
+            "unknown_text",
+            mask_unknown_text,
+            summary="a column not in the catalogue: JSON by the json rule, else as free_text",
         ),
         _rule("null", None, distinct=False, summary="set to NULL (nullable columns only)"),
     )

@@ -3,6 +3,7 @@ scanning a database for personal data left behind (what ``terp-seed mask`` and `
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -14,7 +15,8 @@ from sqlalchemy.engine import URL
 from terp_seed.console.jsonlogs import scrub
 from terp_seed.console.progress import Progress
 from terp_seed.db.engine import connect, make_engine
-from terp_seed.errors import ConfigError, PiiLeakFound, SeedStepFailed
+from terp_seed.errors import ConfigError, MaskingStopped, PiiLeakFound, SeedStepFailed
+from terp_seed.masking.live import with_live_columns
 from terp_seed.masking.mask import (
     MAX_CHUNK_SIZE,
     MaskReport,
@@ -30,6 +32,7 @@ from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import locked_session
 
+log = logging.getLogger(__name__)
 OnReport: TypeAlias = Callable[[ScanReport], None]
 
 
@@ -40,6 +43,7 @@ class MaskJob:
     key: MaskKey
     plans: list[TablePlan]
     size: int
+    every_table: bool = True  # no --table: TERP tables with only added columns are masked too
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def prepare_mask(options: RunOptions, tables: list[str], chunk: str) -> MaskJob:
     policy.check_masking(options.env)
     key = load_key(options.env)
     plans = plan_tables(tables)
-    return MaskJob(key, plans, chunk_size(chunk))
+    return MaskJob(key, plans, chunk_size(chunk), every_table=not tables)
 
 
 def mask_copy(
@@ -80,23 +84,26 @@ def mask_copy(
     with locked_session(options, url, cfg, tables=names) as run:
         result = run.begin_step(None, "mask")
         run.confirm_destructive(f"masking PII in place in {len(names)} table(s)")
-        report = _mask(run, job.plans, job.key, job.size, restart=restart)
+        report = _mask(run, job, restart=restart)
+        _still_locked(run, report)
         result.rows = report.rows
         result.detail = report.detail(job.key)
         result.outcome = "dry-run" if options.dry_run else "masked"
     return MaskOutcome(run, report, job.key)
 
 
-def _mask(
-    run: SeedRun, plans: list[TablePlan], key: MaskKey, size: int, *, restart: bool
-) -> MaskReport:
+def _mask(run: SeedRun, job: MaskJob, *, restart: bool) -> MaskReport:
     """Mask on a connection of its own, which commits chunk by chunk (the session's connection
-    keeps the audit transaction)."""
+    keeps the audit transaction); columns the application added are masked too, and said so."""
+    key, size = job.key, job.size
     with connect(make_engine(run.url)) as conn:
+        plans, extras = with_live_columns(conn, job.plans, every_table=job.every_table)
+        for line in extras.lines():
+            log.warning("%s", line)
         expected = remaining_rows(conn, plans, restart=restart)
         progress = Progress(expected)
         try:
-            return mask_database(
+            report = mask_database(
                 conn,
                 plans,
                 key,
@@ -105,6 +112,7 @@ def _mask(
                 dry_run=run.options.dry_run,
                 restart=restart,
                 on_chunk=lambda table, rows, _last: progress(table, rows),
+                lock_check=run.lock.lost if run.lock is not None else None,
             )
         except sa.exc.DBAPIError as exc:
             reason = scrub(str(exc.orig).splitlines()[0])
@@ -112,6 +120,21 @@ def _mask(
                 f"masking stopped in the database: {reason}; the chunks committed before stay "
                 "masked and recorded: run `terp-seed mask` again to resume"
             ) from exc
+        report.notes = extras.lines()
+        return report
+
+
+def _still_locked(run: SeedRun, report: MaskReport) -> None:
+    """After the last chunk: a lock lost since is reported with what was committed (every
+    chunk), not as a rolled-back step."""
+    lost = run.lock.lost(run.connection) if run.lock and run.connection else None
+    if lost is not None and not run.options.dry_run:
+        done = ", ".join(f"{t} {n:,}" for t, n in report.rows.items())
+        raise MaskingStopped(
+            f"masking finished but {lost}: every chunk was committed with its progress row "
+            f"({done} row(s)); nothing was rolled back. Run `terp-seed "
+            "mask` again once no other run holds the lock: it masks nothing twice"
+        )
 
 
 def scan_for_leaks(url: URL, originals: Originals | None, on_report: OnReport) -> ScanReport:

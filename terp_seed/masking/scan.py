@@ -1,15 +1,20 @@
 """The leak scan: is anything personal left in a (masked) database?
 
-Two checks, on every TERP table:
+Every text column of every table is scanned: TERP's, the columns and tables the application
+added, and terp-seed's own (the audit trail included). Three checks:
 
 1. **Originals.** Given a sample of original values (a JSON or CSV file), no catalogued column
    may hold one, and no free-text or uncatalogued text column may contain one (originals of
    8 characters or more, as substrings).
-2. **Patterns.** Every text column (catalogued or not) is searched for emails outside reserved
-   domains, North American phone numbers outside ``555-0100``..``555-0199`` and SSN-like
-   numbers outside the fictional ranges (:mod:`terp_seed.masking.patterns`).
+2. **Detectors** (:mod:`terp_seed.masking.detect`): emails outside reserved domains (also
+   obfuscated or full-width), phone numbers outside ``555-0100``..``555-0199`` (international
+   ones by ``phonenumbers``), SSN-like numbers outside the fictional ranges, valid IBANs,
+   account numbers, dates of birth and driver's licence numbers after their keywords.
+3. **Column kinds.** A login column (``users.openId``) must hold a reserved address or
+   ``user-<tag>``; an account-number column's digits must start ``00`` (as masked ones do).
 
-The report names tables, columns, row ids and reasons, never the values it found.
+A database with none of TERP's tables, or none of their rows, is refused: "0 leaks" there
+would prove nothing. The report names tables, columns, row ids and reasons, never the values.
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 
 from terp_seed.errors import ConfigError
 from terp_seed.masking.catalogue import catalogue
+from terp_seed.masking.detect import find_pii
+from terp_seed.masking.live import is_text
 from terp_seed.masking.patterns import (
     EMAIL_RE,
     PHONE_RE,
@@ -50,11 +57,33 @@ def _phone_key(value: str) -> str | None:
     return re.sub(r"\D", "", found.group())[-10:] if found else None
 
 
+def is_fictional(value: str) -> bool:
+    """True for a value that cannot be anyone's: a ``555-0100``..``0199`` phone number, an
+    address at a reserved domain, an SSN-like number in the fictional ranges. Every masked
+    phone, email and SSN is one, and no real value is."""
+    text = value.strip()
+    if found := PHONE_RE.fullmatch(text):
+        return is_fictional_phone(found[3], found[4])
+    if EMAIL_RE.fullmatch(text):
+        return is_reserved_email(text)
+    if found := SSN_RE.fullmatch(text):
+        return is_fictional_ssn(found[1], found[3], found[4])
+    return False
+
+
 class Originals:
-    """A sample of original values, normalised for comparison (case and spacing ignored)."""
+    """A sample of original values, normalised for comparison (case and spacing ignored).
+
+    Fictional originals (:func:`is_fictional`, e.g. the ``555-01xx`` numbers terp-seed's own
+    seeds write) are left out: they are nobody's personal data, and masked phones, emails and
+    SSNs are drawn from the same fictional ranges, so equality with one is no leak. With them
+    out, a masked value can never equal an original: masked values are fictional by
+    construction, the remaining originals are not.
+    """
 
     def __init__(self, values: Iterable[str]) -> None:
-        normal = {_norm(v) for v in values if len(v.strip()) >= MIN_ORIGINAL}
+        kept = [v for v in values if len(v.strip()) >= MIN_ORIGINAL and not is_fictional(v)]
+        normal = {_norm(v) for v in kept}
         self.exact = frozenset(normal)
         self.phones = frozenset(k for k in (_phone_key(v) for v in normal) if k)
         long = sorted((v for v in normal if len(v) >= MIN_CONTAINED), key=len, reverse=True)
@@ -105,7 +134,8 @@ def load_originals(path: str) -> Originals:
     originals = Originals(values)
     if not len(originals):
         raise ConfigError(
-            f"originals file {path!r} holds no values of {MIN_ORIGINAL}+ characters: a scan "
+            f"originals file {path!r} holds no values of {MIN_ORIGINAL}+ characters that could "
+            "be personal data (fictional phones, reserved emails and SSNs are left out): a scan "
             "against it would prove nothing"
         )
     return originals
@@ -190,63 +220,100 @@ class ScanReport:
         return out
 
 
-def text_columns(table: sa.Table, live: set[str]) -> list[sa.Column[Any]]:
-    """The columns of ``table`` that can hold text (strings, text, JSON; not enums)."""
-    return [
-        c
-        for c in table.columns
-        if c.name in live
-        and isinstance(c.type, sa.String | sa.JSON)
-        and not isinstance(c.type, sa.Enum)
-    ]
+_REASONS: Final = {
+    "email": "hold an email outside reserved domains",
+    "obfuscated_email": "hold an email written to dodge filters (name at domain dot com)",
+    "phone": "hold a phone number outside 555-0100..0199",
+    "ssn": "hold an SSN-like number outside the fictional ranges",
+    "iban": "hold an IBAN with valid check digits",
+    "account_number": "hold an account number (after acct/account) not masked",
+    "date_of_birth": "hold a date of birth (after DOB/born)",
+    "drivers_licence": "hold a driver's licence number",
+}
+_MASKED_LOGIN_RE: Final = re.compile(r"user-[a-z2-7]{13}")
+_VERSION_TABLES: Final = ("alembic_version", "alembic_seed_version")
 
 
 def pattern_reasons(text: str) -> set[str]:
-    """Why ``text`` looks personal: real-looking emails, phone numbers or SSN-like numbers."""
-    reasons = set()
-    if any(not is_reserved_email(m.group()) for m in EMAIL_RE.finditer(text)):
-        reasons.add("hold an email outside reserved domains")
-    if any(not is_fictional_phone(m[3], m[4]) for m in PHONE_RE.finditer(text)):
-        reasons.add("hold a phone number outside 555-0100..0199")
-    if any(not is_fictional_ssn(m[1], m[3], m[4]) for m in SSN_RE.finditer(text)):
-        reasons.add("hold an SSN-like number outside the fictional ranges")
-    return reasons
+    """Why ``text`` looks personal (:func:`~terp_seed.masking.detect.find_pii`): real-looking
+    emails, phone numbers, SSNs, IBANs, account numbers, dates of birth, licence numbers."""
+    return {_REASONS[f.kind] for f in find_pii(text) if f.real}
+
+
+def kind_reasons(kind: str | None, text: str) -> set[str]:
+    """What a catalogued column's own kind tells: a login name that is neither a reserved
+    address nor ``user-<tag>``; a bare account number (digits only) not starting ``00``. A
+    reference such as ``ACH-7K2M90041X`` cannot be told from a masked one: only originals can."""
+    value = text.strip()
+    if kind == "login" and value:
+        masked = _MASKED_LOGIN_RE.fullmatch(value) or (
+            EMAIL_RE.fullmatch(value) and is_reserved_email(value)
+        )
+        return set() if masked else {"hold a login name that is not masked"}
+    if kind == "account_number" and re.fullmatch(r"[\d -]+", value):  # a bare account number
+        digits = re.sub(r"\D", "", value)
+        if len(digits) >= 6 and not digits.startswith("00"):
+            return {"hold an account number that is not masked"}
+    return set()
 
 
 def scan_database(
     conn: sa.Connection, originals: Originals | None = None, *, chunk_size: int = 5000
 ) -> ScanReport:
-    """Scan every text column of every TERP table in ``conn``'s database (read only)."""
+    """Scan every text column of every table in ``conn``'s database (read only): TERP's,
+    columns and tables the application added, and terp-seed's own (the audit trail).
+
+    :raises ConfigError: the database has none of TERP's tables (empty, or not migrated), or
+        they hold no rows: a scan of nothing would say "0 leaks".
+    """
     kinds = {(e.table, e.column): e.kind for e in catalogue()}
     inspector = sa.inspect(conn)
-    live_tables = set(inspector.get_table_names())
+    names = [n for n in inspector.get_table_names() if n not in _VERSION_TABLES]
+    database = conn.engine.url.database
+    if not any(n in metadata.tables for n in names):
+        raise ConfigError(
+            f"pii-scan: database {database!r} has none of TERP's tables (it is empty or not "
+            "migrated), so a scan would prove nothing: point TERP_DATABASE_URL at the masked copy"
+        )
     report = ScanReport(originals=len(originals) if originals else 0)
-    for table in metadata.tables.values():
-        if table.name not in live_tables or len(table.primary_key.columns) != 1:
+    for name in names:
+        columns = [c for c in inspector.get_columns(name) if is_text(c["type"])]
+        if not columns:
             continue
-        live = {c["name"] for c in inspector.get_columns(table.name)}
-        columns = text_columns(table, live)
+        table = sa.table(name, *(sa.column(c["name"]) for c in columns))
+        pk = inspector.get_pk_constraint(name).get("constrained_columns") or []
+        key: sa.ColumnClause[Any] | None = sa.column(pk[0]) if len(pk) == 1 else None
         report.columns += len(columns)
-        checks = [(c, kinds.get((table.name, c.name))) for c in columns]
-        report.rows[table.name] = 0
-        for row in _rows(conn, table, columns, chunk_size):
-            report.rows[table.name] += 1
+        checks = [(c["name"], kinds.get((name, c["name"]))) for c in columns]
+        report.rows[name] = 0
+        for row in _rows(conn, table, key, chunk_size):
+            report.rows[name] += 1
             values: tuple[Any, ...] = tuple(row[1:])
             for (column, kind), value in zip(checks, values, strict=True):
                 if value is not None:
-                    _check(report, originals, table.name, column.name, kind, row[0], value)
+                    _check(report, originals, name, column, kind, row[0], value)
+    if not any(report.rows.get(n) for n in names if n in metadata.tables):
+        raise ConfigError(
+            f"pii-scan: TERP's tables in database {database!r} hold no rows, so a scan would "
+            "prove nothing: point TERP_DATABASE_URL at the masked copy"
+        )
     return report
 
 
 def _rows(
-    conn: sa.Connection, table: sa.Table, columns: list[sa.Column[Any]], size: int
-) -> Iterator[sa.Row[Any]]:
-    pk = next(iter(table.primary_key.columns))
+    conn: sa.Connection, table: sa.TableClause, key: sa.ColumnClause[Any] | None, size: int
+) -> Iterator[Sequence[Any]]:
+    """Rows as ``(id, value, ...)`` in key order; a table without a one-column key is read in
+    one pass and numbered."""
+    if key is None:
+        for number, row in enumerate(conn.execute(sa.select(*table.columns)), start=1):
+            yield (f"row {number}", *row)
+        return
     last: Any = None
     while True:
-        query = sa.select(pk, *columns).order_by(pk).limit(size)
+        query = sa.select(key, *table.columns).order_by(key).limit(size)
         if last is not None:
-            query = query.where(pk > last)
+            query = query.where(key > last)
         rows = conn.execute(query).all()
         if not rows:
             return
@@ -269,5 +336,5 @@ def _check(
             report.add(table, column, pk, "equal an original value")
         elif kind in (None, "free_text") and originals.contained(text):
             report.add(table, column, pk, "contain an original value")
-    for reason in sorted(pattern_reasons(text)):
+    for reason in sorted(pattern_reasons(text) | kind_reasons(kind, text)):
         report.add(table, column, pk, reason)

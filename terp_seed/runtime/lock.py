@@ -52,20 +52,28 @@ class HeldLock:
     name: str
     session: int | None = None
 
+    def lost(self, conn: sa.Connection) -> str | None:
+        """``None`` while the lock is still ours; else why not (for a message). The lock's own
+        connection can end while the run goes on (``KILL``, a network cut, ``wait_timeout``):
+        another run may then hold the lock."""
+        if self.session is None:  # SQLite: a file lock cannot be lost while the file is open
+            return None
+        holder = conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": self.name}).scalar()
+        if holder == self.session:
+            return None
+        now = f"connection {holder} holds it now" if holder is not None else "it is free"
+        return (
+            f"lost the seed lock {self.name!r}: its session {self.session} ended while the "
+            f"run went on ({now})"
+        )
+
     def check(self, conn: sa.Connection) -> None:
         """Stop unless the lock is still ours; call inside a step's transaction, before it
-        commits. The lock's own connection can end while the run goes on (``KILL``, a
-        network cut, ``wait_timeout``): another run may then hold the lock, so this step
-        must not commit."""
-        if self.session is None:  # SQLite: a file lock cannot be lost while the file is open
-            return
-        holder = conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": self.name}).scalar()
-        if holder != self.session:
-            now = f"connection {holder} holds it now" if holder is not None else "it is free"
+        commits, so that two runs never write at once."""
+        reason = self.lost(conn)
+        if reason is not None:
             raise SeedStepFailed(
-                f"lost the seed lock {self.name!r}: its session {self.session} ended while the "
-                f"run went on ({now}); this step was rolled back so that two runs never write "
-                "at once. Re-run"
+                f"{reason}; this step was rolled back so that two runs never write at once. Re-run"
             )
 
 

@@ -21,6 +21,7 @@ from terp_seed.errors import ConfirmationRequired
 from terp_seed.factories.base import Gen, IdAllocator, Parents
 from terp_seed.runtime import policy
 from terp_seed.runtime.key_blocks import KeyBlock
+from terp_seed.runtime.lock import HeldLock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.policy import needs_confirmation
 from terp_seed.store.audit import RunIdentity, StepResult
@@ -46,6 +47,7 @@ class SeedRun:
     connection: sa.Connection | None = None
     results: list[StepResult] = field(default_factory=list)
     chunk_check: ChunkCheckFn | None = None
+    lock: HeldLock | None = None  # set by open_run; steps that commit alone check it per chunk
     _confirmed: bool = False
     _current_user: str | None = None
     key_blocks: dict[str | None, dict[str, KeyBlock]] = field(default_factory=dict)  # by revision

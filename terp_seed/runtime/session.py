@@ -69,6 +69,7 @@ def open_run(run: SeedRun, config: Config | None, tables: Collection[str]) -> It
         else:
             ensure_own_tables(conn)
         run.connection = conn
+        run.lock = held
         run.chunk_check = live_chunk_check(conn)
         prime_identity(run, conn)
         try:
