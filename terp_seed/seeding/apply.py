@@ -16,6 +16,7 @@ from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.seeding.derive import derive_after
+from terp_seed.seeding.preflight import check_offline_downgrade, check_pending, check_tables
 from terp_seed.seeding.rollback import remove
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
     """Upgrade: insert the plan's rows and record them, or skip as the policy says."""
     result = run.begin_step(plan.revision, "upgrade")
+    check_pending(run)
+    check_tables(run, plan)
     skipped = policy.skip_reason(plan.revision, run.options.env, plan.environments)
     if skipped:
         result.outcome = "skipped-by-policy"
@@ -58,14 +61,11 @@ def load_steps(
 ) -> dict[str, int]:
     """Run each step's factory through one loader; return rows inserted per table.
     ``chunks`` collects what the row-local rules find in each chunk written."""
-    chosen = run.options.tables
     expected: dict[str, int] = {}
     written: dict[str, int] = {}
     work = []
     for step in steps:
         spec = FACTORIES[step.factory]
-        if chosen is not None and not set(spec.writes) & set(chosen):
-            continue
         count = step.count if step.count is not None else run.options.size.count(spec.table)
         expected[spec.table] = expected.get(spec.table, 0) + count
         for table, n in _rows_written(run, spec.table, count, spec.writes).items():
@@ -130,6 +130,8 @@ def _remembering(gen: Gen, stream: Iterator[tuple[str, Row]]) -> Iterator[tuple[
 def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
     """Downgrade: delete exactly the rows the plan's upgrade inserted."""
     result = run.begin_step(plan.revision, "downgrade")
+    check_pending(run)
+    check_tables(run, plan)
     if plan.strategy == "none":
         result.outcome = "kept"
         result.detail = f"{plan.revision} keeps its rows on downgrade (strategy none)"
@@ -137,6 +139,7 @@ def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
         return
     scope = Scope(revision=plan.revision)
     if run.connection is None:
+        check_offline_downgrade(run)
         _render_offline_delete(run, scope, plan.tables)
         result.outcome = "applied"
         return
