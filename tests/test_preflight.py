@@ -3,10 +3,13 @@ as the real run would: nothing of a refused command is committed (issue 22, item
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from terp_seed.schema import metadata
+from terp_seed.store.ledger import range_checksums
 from terp_seed.testing.plugin import (
     run_alembic,
     run_cli,
@@ -144,3 +147,39 @@ def test_preview_refuses_changed_rows_outside_dev(mysql_url: str, engine_for: En
     real = run_alembic(mysql_url, *staging, "-x", f"confirm={db}", "downgrade", "-2")
     assert real.code != 0 and real.failure == dry.failure
     assert _ours(engine) == before and _version(engine) == "0006_sales"  # 0006 is still there
+
+
+def test_rows_seeded_by_an_sql_script_have_checksums(mysql_url: str, engine_for: EngineFor) -> None:
+    """The script of `upgrade --sql` has the server fill in the ledger's checksums, so a later
+    rollback sees the application's changes to those rows."""
+    schema_at_head(mysql_url)
+    engine = engine_for(mysql_url)
+    script = run_alembic(mysql_url, *SEED, "upgrade", "0003_clients_suppliers", "--sql")
+    assert script.code == 0, script.err[-2000:]
+    url = sa.engine.make_url(mysql_url)
+    client = [
+        "mariadb",
+        f"--host={url.host}",
+        f"--port={url.port or 3306}",
+        f"--user={url.username}",
+        *([f"--password={url.password}"] if url.password else []),
+        str(url.database),
+    ]
+    ran = subprocess.run(client, input=script.out, text=True, capture_output=True, check=False)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    with engine.connect() as conn:
+        ranges = conn.execute(
+            sa.text("SELECT table_name, first_pk, last_pk, checksums FROM terp_seed_ledger")
+        ).all()
+        assert ranges and all(sums is not None for *_, sums in ranges)
+        for table, first, last, sums in ranges:
+            found, now = range_checksums(conn, metadata.tables[table], first, last)
+            assert (found, now) == (last - first + 1, bytes(sums)), table
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE clients SET name = 'Renamed by the app' ORDER BY id LIMIT 1"))
+    before = _ours(engine)["clients"]
+    db = str(url.database)
+    args = ("--revision", "0003_clients_suppliers", "--env", "staging", "--confirm", db)
+    refused = run_cli(mysql_url, "rollback", *args)
+    assert refused.code != 0 and "changed since seeding (clients id=" in refused.failure
+    assert _ours(engine)["clients"] == before

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
+import sqlalchemy as sa
+
 from terp_seed.console.progress import Progress
 from terp_seed.db.dialects import dialect_of
 from terp_seed.factories.base import Gen, Row, with_timestamps
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.load.loader import Loader
+from terp_seed.load.offline import GROUP_CONCAT_MAX, offline_checksums
 from terp_seed.plan import SeedPlan, Step
 from terp_seed.runtime import policy
 from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
@@ -85,7 +88,24 @@ def load_steps(
         loader.load(_remembering(gen, spec.fn(gen, count)))
     if run.connection is not None:  # offline, the rendered SQL leaves derived columns as loaded
         derive_after(run.connection, loader.counts, run.options.as_of)
+    else:
+        _render_checksums(run, loader.counts)
     return loader.counts
+
+
+def _render_checksums(run: SeedRun, counts: dict[str, int]) -> None:
+    """``--sql``: have the script's server fill in the ledger's checksums of the rows it just
+    inserted, so that a rollback sees later changes to them. On SQLite the checksum is a
+    function terp-seed gives its own connections: those rows keep none (docs/rollback.md)."""
+    dialect = dialect_of(run.url)
+    if not dialect.packs_checksums or not counts:
+        return
+    assert run.context is not None
+    run.execute(sa.text(GROUP_CONCAT_MAX))
+    for table in counts:
+        t = metadata.tables[table]
+        checksum = dialect.checksum(ledger.checksum_columns(t))
+        run.execute(offline_checksums(t, checksum, run.context.dialect, run.run_id))
 
 
 def _rows_written(run: SeedRun, table: str, count: int, writes: Sequence[str]) -> dict[str, int]:
