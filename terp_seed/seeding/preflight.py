@@ -34,7 +34,7 @@ def check_pending(run: SeedRun) -> None:
     downgrades = [plan for direction, plan in pending if direction == "downgrade"]
     if downgrades and run.connection is None:
         check_offline_downgrade(run)
-    elif downgrades:
+    elif len(downgrades) > 1:  # one revision checks itself, in this very transaction
         check_downgrade(run, downgrades)
 
 
