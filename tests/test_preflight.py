@@ -138,6 +138,9 @@ def test_preview_refuses_changed_rows_outside_dev(mysql_url: str, engine_for: En
     engine = engine_for(mysql_url)
     staging = (*SEED, "-x", "env=staging")
     assert run_alembic(mysql_url, *staging, "upgrade", "head").code == 0
+    unconfirmed = run_alembic(mysql_url, *staging, "-x", "dry_run=1", "downgrade", "-1")
+    assert unconfirmed.code != 0 and "needs confirmation" in unconfirmed.failure
+    assert unconfirmed.failure == run_alembic(mysql_url, *staging, "downgrade", "-1").failure
     with engine.begin() as conn:  # a row of 0005, the second revision a downgrade -2 removes
         conn.execute(sa.text("UPDATE batches SET sku = CONCAT(sku, '-R') ORDER BY id LIMIT 1"))
     before = _ours(engine)

@@ -105,5 +105,5 @@ def check_downgrade(run: SeedRun, plans: Sequence[SeedPlan]) -> None:
             f"{len(plans)} revisions): " + " | ".join(str(r) for r in refused),
             [b for r in refused for b in r.blockers],
         )
-    if deletes and not run.options.dry_run:
+    if deletes:
         run.confirm_destructive(f"downgrade of {', '.join(deletes)}")

@@ -172,8 +172,8 @@ def refusal(plan: RollbackPlan, *, allow_modified: bool) -> RollbackRefused | No
 def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -> dict[str, int]:
     """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete.
 
-    A dry run does the same (in the caller's transaction, which is rolled back), so it refuses
-    as the real run would; it only asks no confirmation and writes no backup.
+    A dry run does the same (in the caller's transaction, which is rolled back), confirmation
+    included, so it refuses as the real run would; it only writes no backup.
     """
     assert run.connection is not None
     conn = run.connection
@@ -184,8 +184,7 @@ def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -
     refused = refusal(rp, allow_modified=allow_modified)
     if refused is not None:
         raise refused
-    if not run.options.dry_run:
-        run.confirm_destructive(action)
+    run.confirm_destructive(action)  # a preview too: it refuses where the real run would
     for table, ids in rp.modified.items():
         log.warning(
             "%d seeded row(s) of %s changed since seeding: %s",
