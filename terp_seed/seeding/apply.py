@@ -150,7 +150,7 @@ def _remembering(gen: Gen, stream: Iterator[tuple[str, Row]]) -> Iterator[tuple[
 def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
     """Downgrade: delete exactly the rows the plan's upgrade inserted."""
     result = run.begin_step(plan.revision, "downgrade")
-    check_pending(run)
+    checked = check_pending(run)
     check_tables(run, plan)
     if plan.strategy == "none":
         result.outcome = "kept"
@@ -164,7 +164,8 @@ def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
         result.outcome = "applied"
         return
     truncate = plan.strategy == "truncate" and policy.may_truncate(run.options.env)
-    removed = remove(run, scope, f"downgrade of {plan.revision}", truncate=truncate)
+    action = f"downgrade of {plan.revision}"
+    removed = remove(run, scope, action, truncate=truncate, planned=checked)
     result.rows = {t: -n for t, n in removed.items()}
     result.outcome = "rolled back" if result.rows else "nothing-to-remove"
 

@@ -17,12 +17,14 @@ from terp_seed.errors import ConfigError, RollbackRefused
 from terp_seed.plan import SeedPlan
 from terp_seed.runtime import policy
 from terp_seed.runtime.run import SeedRun
-from terp_seed.seeding.rollback import plan_rollback, refusal
+from terp_seed.seeding.rollback import RollbackPlan, plan_rollback, refusal
 from terp_seed.store.ledger import Scope, SeededKeys
 
 
-def check_pending(run: SeedRun) -> None:
+def check_pending(run: SeedRun) -> RollbackPlan | None:
     """Check every revision the command runs (``run.pending``, taken here: once per attempt).
+    Returns what the check of a downgrade found for its first revision, the one running now,
+    in this same transaction (its step need not look again).
 
     :raises ConfigError: ``-x tables`` leaves out tables of a revision, or a ``--sql``
         downgrade without ``-x unsafe_sql=1``.
@@ -35,7 +37,8 @@ def check_pending(run: SeedRun) -> None:
     if downgrades and run.connection is None:
         check_offline_downgrade(run)
     elif len(downgrades) > 1:  # one revision checks itself, in this very transaction
-        check_downgrade(run, downgrades)
+        return check_downgrade(run, downgrades)
+    return None
 
 
 def check_tables(run: SeedRun, plan: SeedPlan) -> None:
@@ -71,12 +74,14 @@ def check_offline_downgrade(run: SeedRun) -> None:
         )
 
 
-def check_downgrade(run: SeedRun, plans: Sequence[SeedPlan]) -> None:
+def check_downgrade(run: SeedRun, plans: Sequence[SeedPlan]) -> RollbackPlan | None:
     """Every check of every revision of a downgrade (``plans``, in the order they run), before
     the first deletes anything; then the confirmation, once, when any of them deletes rows.
 
     A row seeded by a revision that runs earlier in the same downgrade is gone by the time a
     later revision is removed, so it does not stand in that revision's way.
+
+    Returns what it found for the first revision (None when that one keeps its rows).
 
     :raises RollbackRefused: naming the refusals of every revision; nothing was changed.
     """
@@ -85,6 +90,7 @@ def check_downgrade(run: SeedRun, plans: Sequence[SeedPlan]) -> None:
     earlier: list[SeededKeys] = []
     refused: list[RollbackRefused] = []
     deletes: list[str] = []
+    found_first: RollbackPlan | None = None
     for plan in plans:
         if plan.strategy == "none":
             continue
@@ -92,6 +98,8 @@ def check_downgrade(run: SeedRun, plans: Sequence[SeedPlan]) -> None:
         rp.blockers = [
             b for b in rp.blockers if not any(k.among(b.table, [b.key]) for k in earlier)
         ]
+        if plan is plans[0]:
+            found_first = rp
         if rp.keys is not None:
             earlier.append(rp.keys)
         found = refusal(rp, allow_modified=allow_modified)
@@ -107,3 +115,4 @@ def check_downgrade(run: SeedRun, plans: Sequence[SeedPlan]) -> None:
         )
     if deletes:
         run.confirm_destructive(f"downgrade of {', '.join(deletes)}")
+    return found_first

@@ -169,15 +169,23 @@ def refusal(plan: RollbackPlan, *, allow_modified: bool) -> RollbackRefused | No
     return None
 
 
-def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -> dict[str, int]:
+def remove(
+    run: SeedRun,
+    scope: Scope,
+    action: str,
+    *,
+    truncate: bool = False,
+    planned: RollbackPlan | None = None,
+) -> dict[str, int]:
     """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete.
+    ``planned``: what :func:`plan_rollback` found for ``scope`` in this same transaction.
 
     A dry run does the same (in the caller's transaction, which is rolled back), confirmation
     included, so it refuses as the real run would; it only writes no backup.
     """
     assert run.connection is not None
     conn = run.connection
-    rp = plan_rollback(conn, scope)
+    rp = planned if planned is not None and planned.scope == scope else plan_rollback(conn, scope)
     if not rp.counts:
         return {}
     allow_modified = policy.may_delete_modified(run.options.env, run.options.include_modified)
