@@ -78,23 +78,20 @@ def test_refuses_to_orphan_then_removes_only_seeded_rows(mysql_url: str, engine_
         )
         before = _app_rows(conn)
 
+    seeded_before = table_counts(engine)
     refused = run_alembic(mysql_url, "-n", "seed", "downgrade", "base")
     assert refused.code != 0
-    assert "refused" in refused.failure and "batches id=" in refused.failure
-    assert "productId -> products.id" in refused.failure
+    assert "refused before anything was deleted" in refused.failure
+    # every revision's blockers are named: 0004's batch and 0003's order
+    assert "batches id=" in refused.failure and "productId -> products.id" in refused.failure
+    assert "orders id=" in refused.failure and "client_id -> clients.id" in refused.failure
     with engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_seed_version")).scalar()
-        assert version == "0004_catalogue"  # 0006 and 0005 rolled back, 0004 refused
-        assert (
-            conn.execute(
-                sa.text(
-                    "SELECT COALESCE(SUM(last_pk - first_pk + 1), 0) "
-                    "FROM terp_seed_ledger WHERE revision='0004_catalogue'"
-                )
-            ).scalar()
-            > 0
-        )
+        assert version == "0006_sales"  # not one revision was removed
         assert _app_rows(conn)["batches"] == before["batches"]
+    after = table_counts(engine)
+    assert after.pop("terp_seed_audit") == seeded_before.pop("terp_seed_audit") + 1  # the refusal
+    assert after == seeded_before
 
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM batches WHERE code = 'APP-B1'"))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from terp_seed.load.encoder import plain_json
 from terp_seed.schema import metadata
 from terp_seed.store import ledger
+from terp_seed.store.tables import LEDGER_TABLE
 from terp_seed.validation.types import Row
 
 
@@ -32,6 +33,27 @@ def offline_insert(table: sa.Table, rows: Sequence[dict[str, Any]]) -> sa.Insert
             for r in rows
         ]
     return lite.insert().values(list(rows))
+
+
+GROUP_CONCAT_MAX = "SET SESSION group_concat_max_len = 4294967295"
+"""MySQL's default (1,024 bytes) would cut a range's packed checksums."""
+
+
+def offline_checksums(
+    table: sa.Table, checksum: sa.ColumnElement[bytes], dialect: sa.Dialect, run_id: str
+) -> sa.TextClause:
+    """The UPDATE that has the server fill in the checksums of ``run_id``'s ledger rows of
+    ``table`` when the script runs, as the online path records them: each row's ``checksum``
+    packed in key order (MySQL/MariaDB, after :data:`GROUP_CONCAT_MAX`)."""
+    quote = dialect.identifier_preparer.quote
+    name, entries = quote(table.name), quote(LEDGER_TABLE)
+    each = str(checksum.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return sa.text(
+        f"UPDATE {entries} SET checksums = (SELECT GROUP_CONCAT({each} ORDER BY {name}.id "
+        f"SEPARATOR '') FROM {name} WHERE {name}.id BETWEEN {entries}.first_pk AND "
+        f"{entries}.last_pk) WHERE {entries}.run_id = :run AND {entries}.table_name = :t "
+        f"AND {entries}.checksums IS NULL"
+    ).bindparams(sa.bindparam("run", run_id, sa.String), sa.bindparam("t", table.name, sa.String))
 
 
 def render_chunk(

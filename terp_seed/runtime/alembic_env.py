@@ -65,11 +65,14 @@ def run_seed_migrations(context: EnvironmentContext) -> None:
 
 
 def _run_offline(context: EnvironmentContext, run: SeedRun, version_table: str) -> None:
+    fn = _env_opts(context).get("fn")
+    extra: dict[str, Any] = {"fn": _Steps(fn, run)} if fn is not None else {}
     context.configure(
         url=run.url,
         literal_binds=True,
         version_table=version_table,
         transaction_per_migration=True,
+        **extra,
     )
     run.context = context.get_context()
     for table in bookkeeping_metadata.sorted_tables:  # the script must run on its own
@@ -104,7 +107,7 @@ def _run_online(context: EnvironmentContext, run: SeedRun, version_table: str) -
     log.info("seed run starting on %s", redact(run.url), extra={"dry_run": run.options.dry_run})
     tables = _seeded_tables(context, run)
     with open_run(run, context.config, tables) as opened:
-        steps = _Steps(_env_opts(context).get("fn"))
+        steps = _Steps(_env_opts(context).get("fn"), run)
         _migrate(context, opened, run, version_table, steps)
     print_summary(run)
 
@@ -145,14 +148,22 @@ class _Steps:
     Alembic resolves the target (``head``, ``-1``, ``base``) against the lineage's state when
     it asks for the steps. A retry after a deadlock must not resolve it again (``-1`` would
     then mean one further down): it runs the planned steps from the one whose source is the
-    lineage's state now, i.e. the step that was rolled back.
+    lineage's state now, i.e. the step that was rolled back. The steps about to run are put
+    on the run (``run.pending``) before the first of them runs, so that it can check every
+    one of them before anything is written.
     """
 
-    def __init__(self, fn: Callable[..., Any] | None) -> None:
+    def __init__(self, fn: Callable[..., Any] | None, run: SeedRun) -> None:
         self.fn = fn
+        self.run = run
         self.planned: list[Any] | None = None
 
     def __call__(self, heads: Sequence[str], ctx: Any) -> list[Any]:
+        steps = self._steps(heads, ctx)
+        self.run.pending = _plans(steps)
+        return steps
+
+    def _steps(self, heads: Sequence[str], ctx: Any) -> list[Any]:
         assert self.fn is not None
         if self.planned is None:
             try:
@@ -176,6 +187,17 @@ class _Steps:
             f"cannot resume the run after a retry: the seed lineage is at {sorted(now)}, which "
             "none of its planned steps starts from; run `alembic -n seed current` and re-run"
         )
+
+
+def _plans(steps: Sequence[Any]) -> list[tuple[str, Any]]:
+    """``(direction, plan)`` of each revision step (a stamp has none), in the order they run."""
+    found = []
+    for step in steps:
+        module = getattr(getattr(step, "revision", None), "module", None)
+        plan = getattr(module, "plan", None)
+        if plan is not None:
+            found.append(("upgrade" if step.is_upgrade else "downgrade", plan))
+    return found
 
 
 def _configure(

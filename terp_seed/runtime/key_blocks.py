@@ -15,10 +15,9 @@ inserts from then on get keys from ``n`` up. A block never starts below the coun
 the database handed out before is handed out again. After the run, while it still holds the
 seed lock, the unused rest of each block is given back (:func:`release`).
 
-MySQL/MariaDB only: SQLite serialises writers, and a dry run reserves nothing and runs no
-DDL (its rolled-back inserts move AUTO_INCREMENT past the keys they used, as any rolled-back
-insert does). Without the ALTER privilege the seed falls back to ``MAX(id) + 1`` with a
-warning.
+MySQL/MariaDB only: SQLite serialises writers, and a dry run reserves nothing (the counters
+its rolled-back inserts move are put back afterwards, :mod:`terp_seed.runtime.counters`).
+Without the ALTER privilege the seed falls back to ``MAX(id) + 1`` with a warning.
 """
 
 from __future__ import annotations

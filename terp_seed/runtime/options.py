@@ -34,6 +34,8 @@ OPTION_HELP: dict[str, str] = {
     "lock_timeout": f"seconds to wait for the seed lock (default {DEFAULT_LOCK_TIMEOUT:g})",
     "drift": "strict (default) stops on breaking drift; warn continues (dev and test only)",
     "include_modified": "1 lets a rollback outside dev delete rows changed since seeding",
+    "unsafe_sql": "1 lets `downgrade --sql` render its DELETEs, which run none of the "
+    "rollback's checks (refused without it)",
     "as_of": "the day the seeded business is seen on, YYYY-MM-DD (default today, UTC): every "
     "generated date is placed relative to it",
 }
@@ -52,6 +54,7 @@ class RunOptions:
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     drift: str = "strict"
     include_modified: bool = False
+    unsafe_sql: bool = False
     as_of: date = field(default_factory=today)
 
 
@@ -106,8 +109,9 @@ def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = 
         kw["tables"] = parse_tables(xargs["tables"])
     if "dry_run" in xargs:
         kw["dry_run"] = parse_bool("dry_run", xargs["dry_run"])
-    if "include_modified" in xargs:
-        kw["include_modified"] = parse_bool("include_modified", xargs["include_modified"])
+    for key in ("include_modified", "unsafe_sql"):
+        if key in xargs:
+            kw[key] = parse_bool(key, xargs[key])
     if "confirm" in xargs:
         if not xargs["confirm"].strip():
             raise ConfigError(

@@ -51,6 +51,9 @@ class SeedRun:
     _confirmed: bool = False
     _current_user: str | None = None
     key_blocks: dict[str | None, dict[str, KeyBlock]] = field(default_factory=dict)  # by revision
+    #: what the command is about to run, before its first step: ``(direction, plan)`` per
+    #: revision (set by the Alembic env, taken by the first step: it checks them all first)
+    pending: list[tuple[str, Any]] = field(default_factory=list)
     _gen: Gen | None = None
 
     @property

@@ -23,6 +23,7 @@ from terp_seed.db.engine import connect, make_engine
 from terp_seed.db.errors import describe_db_error, operational_cause
 from terp_seed.errors import SeedStepFailed
 from terp_seed.runtime import audit_hook
+from terp_seed.runtime.counters import put_back, read_counters
 from terp_seed.runtime.failure import record_failure
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.key_blocks import release
@@ -31,6 +32,7 @@ from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.retry import with_retries
 from terp_seed.runtime.run import SeedRun
 from terp_seed.store.setup import ensure_own_tables, require_own_tables
+from terp_seed.store.stand_ins import create_stand_ins
 from terp_seed.validation.fit import live_chunk_check
 
 T = TypeVar("T")
@@ -64,10 +66,13 @@ def open_run(run: SeedRun, config: Config | None, tables: Collection[str]) -> It
         if config is not None:
             check_schema_head(conn, config)
         check_drift(conn, tables, run.options)
-        if run.options.dry_run:  # DDL would commit on MySQL: a dry run needs the tables to exist
+        dry = run.options.dry_run
+        if dry:  # DDL would commit on MySQL: missing tables get TEMPORARY stand-ins
             require_own_tables(conn)
+            create_stand_ins(conn)
         else:
             ensure_own_tables(conn)
+        counters = read_counters(conn) if dry else {}
         run.connection = conn
         run.lock = held
         run.chunk_check = live_chunk_check(conn)
@@ -75,7 +80,20 @@ def open_run(run: SeedRun, config: Config | None, tables: Collection[str]) -> It
         try:
             yield OpenRun(engine, conn, held)
         finally:
+            if dry:
+                _end_dry_run(conn)
             release(engine, held, run.key_blocks)
+            put_back(engine, held, counters)  # after the rollback: the ALTER waits for it
+
+
+def _end_dry_run(conn: sa.Connection) -> None:
+    """Roll back whatever the dry run left open and close its connection for good, with the
+    TEMPORARY tables it made (a pooled connection would keep them)."""
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+    finally:
+        conn.invalidate()
 
 
 def prime_identity(run: SeedRun, conn: sa.Connection) -> None:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
+import sqlalchemy as sa
+
 from terp_seed.console.progress import Progress
 from terp_seed.db.dialects import dialect_of
 from terp_seed.factories.base import Gen, Row, with_timestamps
 from terp_seed.factories.registry import FACTORIES
 from terp_seed.load.loader import Loader
+from terp_seed.load.offline import GROUP_CONCAT_MAX, offline_checksums
 from terp_seed.plan import SeedPlan, Step
 from terp_seed.runtime import policy
 from terp_seed.runtime.key_blocks import KeyBlock, budget, reserve
 from terp_seed.runtime.run import SeedRun
 from terp_seed.schema import TERP_TABLES, metadata
 from terp_seed.seeding.derive import derive_after
+from terp_seed.seeding.preflight import check_offline_downgrade, check_pending, check_tables
 from terp_seed.seeding.rollback import remove
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 def apply_plan(run: SeedRun, plan: SeedPlan) -> None:
     """Upgrade: insert the plan's rows and record them, or skip as the policy says."""
     result = run.begin_step(plan.revision, "upgrade")
+    check_pending(run)
+    check_tables(run, plan)
     skipped = policy.skip_reason(plan.revision, run.options.env, plan.environments)
     if skipped:
         result.outcome = "skipped-by-policy"
@@ -58,14 +64,11 @@ def load_steps(
 ) -> dict[str, int]:
     """Run each step's factory through one loader; return rows inserted per table.
     ``chunks`` collects what the row-local rules find in each chunk written."""
-    chosen = run.options.tables
     expected: dict[str, int] = {}
     written: dict[str, int] = {}
     work = []
     for step in steps:
         spec = FACTORIES[step.factory]
-        if chosen is not None and not set(spec.writes) & set(chosen):
-            continue
         count = step.count if step.count is not None else run.options.size.count(spec.table)
         expected[spec.table] = expected.get(spec.table, 0) + count
         for table, n in _rows_written(run, spec.table, count, spec.writes).items():
@@ -85,7 +88,24 @@ def load_steps(
         loader.load(_remembering(gen, spec.fn(gen, count)))
     if run.connection is not None:  # offline, the rendered SQL leaves derived columns as loaded
         derive_after(run.connection, loader.counts, run.options.as_of)
+    else:
+        _render_checksums(run, loader.counts)
     return loader.counts
+
+
+def _render_checksums(run: SeedRun, counts: dict[str, int]) -> None:
+    """``--sql``: have the script's server fill in the ledger's checksums of the rows it just
+    inserted, so that a rollback sees later changes to them. On SQLite the checksum is a
+    function terp-seed gives its own connections: those rows keep none (docs/rollback.md)."""
+    dialect = dialect_of(run.url)
+    if not dialect.packs_checksums or not counts:
+        return
+    assert run.context is not None
+    run.execute(sa.text(GROUP_CONCAT_MAX))
+    for table in counts:
+        t = metadata.tables[table]
+        checksum = dialect.checksum(ledger.checksum_columns(t))
+        run.execute(offline_checksums(t, checksum, run.context.dialect, run.run_id))
 
 
 def _rows_written(run: SeedRun, table: str, count: int, writes: Sequence[str]) -> dict[str, int]:
@@ -130,6 +150,8 @@ def _remembering(gen: Gen, stream: Iterator[tuple[str, Row]]) -> Iterator[tuple[
 def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
     """Downgrade: delete exactly the rows the plan's upgrade inserted."""
     result = run.begin_step(plan.revision, "downgrade")
+    checked = check_pending(run)
+    check_tables(run, plan)
     if plan.strategy == "none":
         result.outcome = "kept"
         result.detail = f"{plan.revision} keeps its rows on downgrade (strategy none)"
@@ -137,11 +159,13 @@ def revert_plan(run: SeedRun, plan: SeedPlan) -> None:
         return
     scope = Scope(revision=plan.revision)
     if run.connection is None:
+        check_offline_downgrade(run)
         _render_offline_delete(run, scope, plan.tables)
         result.outcome = "applied"
         return
     truncate = plan.strategy == "truncate" and policy.may_truncate(run.options.env)
-    removed = remove(run, scope, f"downgrade of {plan.revision}", truncate=truncate)
+    action = f"downgrade of {plan.revision}"
+    removed = remove(run, scope, action, truncate=truncate, planned=checked)
     result.rows = {t: -n for t, n in removed.items()}
     result.outcome = "rolled back" if result.rows else "nothing-to-remove"
 

@@ -107,25 +107,9 @@ def execute_rollback(
     or when seeded rows were changed since seeding and ``allow_modified`` is false. The caller
     owns the transaction: on any error nothing is deleted.
     """
-    if plan.blockers:
-        shown = "; ".join(b.describe() for b in plan.blockers[:SAMPLE])
-        more = f" (+{len(plan.blockers) - SAMPLE} more)" if len(plan.blockers) > SAMPLE else ""
-        raise RollbackRefused(
-            f"rollback of {plan.scope.describe()} refused: {len(plan.blockers)} row(s) the seed "
-            f"did not insert reference seeded rows: {shown}{more}; delete or re-point those rows "
-            "first (docs/rollback.md)",
-            plan.blockers,
-        )
-    if plan.modified and not allow_modified:
-        shown = "; ".join(
-            f"{t} id={','.join(map(str, ids[:5]))}" for t, ids in plan.modified.items()
-        )
-        raise RollbackRefused(
-            f"rollback of {plan.scope.describe()} refused: seeded rows were changed since "
-            f"seeding ({shown}); review them, then re-run with -x include_modified=1 "
-            "(they are backed up first)",
-            [(t, i) for t, ids in plan.modified.items() for i in ids],
-        )
+    refused = refusal(plan, allow_modified=allow_modified)
+    if refused is not None:
+        raise refused
     for table, n in plan.missing.items():
         log.warning(
             "%d seeded row(s) of %s are already gone; skipping them",
@@ -159,17 +143,56 @@ def execute_rollback(
     return deleted
 
 
-def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -> dict[str, int]:
-    """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete."""
+def refusal(plan: RollbackPlan, *, allow_modified: bool) -> RollbackRefused | None:
+    """Why ``plan`` must not be carried out, or None: every check a rollback makes before it
+    deletes, judged on what :func:`plan_rollback` found. The real run, its preview and the
+    check of a whole downgrade before its first revision all ask this one function."""
+    if plan.blockers:
+        shown = "; ".join(b.describe() for b in plan.blockers[:SAMPLE])
+        more = f" (+{len(plan.blockers) - SAMPLE} more)" if len(plan.blockers) > SAMPLE else ""
+        return RollbackRefused(
+            f"rollback of {plan.scope.describe()} refused: {len(plan.blockers)} row(s) the seed "
+            f"did not insert reference seeded rows: {shown}{more}; delete or re-point those rows "
+            "first (docs/rollback.md)",
+            plan.blockers,
+        )
+    if plan.modified and not allow_modified:
+        shown = "; ".join(
+            f"{t} id={','.join(map(str, ids[:5]))}" for t, ids in plan.modified.items()
+        )
+        return RollbackRefused(
+            f"rollback of {plan.scope.describe()} refused: seeded rows were changed since "
+            f"seeding ({shown}); review them, then re-run with -x include_modified=1 "
+            "(they are backed up first)",
+            [(t, i) for t, ids in plan.modified.items() for i in ids],
+        )
+    return None
+
+
+def remove(
+    run: SeedRun,
+    scope: Scope,
+    action: str,
+    *,
+    truncate: bool = False,
+    planned: RollbackPlan | None = None,
+) -> dict[str, int]:
+    """Roll back ``scope`` on the run's connection: refuse, confirm, back up, delete.
+    ``planned``: what :func:`plan_rollback` found for ``scope`` in this same transaction.
+
+    A dry run does the same (in the caller's transaction, which is rolled back), confirmation
+    included, so it refuses as the real run would; it only writes no backup.
+    """
     assert run.connection is not None
     conn = run.connection
-    rp = plan_rollback(conn, scope)
+    rp = planned if planned is not None and planned.scope == scope else plan_rollback(conn, scope)
     if not rp.counts:
         return {}
-    if run.options.dry_run:
-        return dict(rp.present)
-    run.confirm_destructive(action)
     allow_modified = policy.may_delete_modified(run.options.env, run.options.include_modified)
+    refused = refusal(rp, allow_modified=allow_modified)
+    if refused is not None:
+        raise refused
+    run.confirm_destructive(action)  # a preview too: it refuses where the real run would
     for table, ids in rp.modified.items():
         log.warning(
             "%d seeded row(s) of %s changed since seeding: %s",
@@ -180,7 +203,7 @@ def remove(run: SeedRun, scope: Scope, action: str, *, truncate: bool = False) -
         )
 
     def backup(plan: object) -> None:
-        if policy.backs_up_before_delete(run.options.env):
+        if policy.backs_up_before_delete(run.options.env) and not run.options.dry_run:
             path = write_backup(conn, run, scope)
             log.warning("backed up the rows to delete to %s", path, extra={"backup": path})
 
