@@ -20,7 +20,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--include-modified",
         action="store_true",
-        help="also delete rows changed since seeding (backed up first)",
+        help="also delete rows changed since seeding (outside dev backed up first)",
     )
     add_common(p, writes=True)
     p.set_defaults(func=rollback)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -19,6 +21,17 @@ NULL_TEXT = "\\N"  # how a NULL reads in a checksum's text (and in LOAD DATA's)
 SEPARATOR = "\x1f"  # between a row's values in a checksum's text
 
 Bind = URL | Connection | Engine
+
+
+@dataclass(frozen=True)
+class LiveForeignKey:
+    """A foreign key as the live database declares it (one column of it)."""
+
+    child_table: str
+    child_column: str
+    parent_table: str
+    parent_column: str
+    on_delete: str  # CASCADE, RESTRICT, SET NULL, NO ACTION, ...
 
 
 class Dialect:
@@ -51,10 +64,24 @@ class Dialect:
     def configure_engine(self, engine: Engine) -> None:
         """Hooks on a new engine (per-connection settings, SQL functions)."""
 
-    def checksum(self, columns: list[sa.Column[Any]]) -> sa.ColumnElement[bytes]:
+    def checksum(self, columns: Sequence[sa.ColumnClause[Any]]) -> sa.ColumnElement[bytes]:
         """SQL for a row's 16-byte checksum: MD5 of its values as text, NULL as ``\\N``,
         joined by 0x1F."""
         raise NotImplementedError
+
+    def foreign_keys(self, conn: Connection) -> list[LiveForeignKey]:
+        """Every foreign key of the live database (tables the models do not know included)."""
+        found: list[LiveForeignKey] = []
+        inspector = sa.inspect(conn)
+        for table in inspector.get_table_names():
+            for fk in inspector.get_foreign_keys(table):
+                on_delete = str(fk.get("options", {}).get("ondelete") or "NO ACTION").upper()
+                pairs = zip(fk["constrained_columns"], fk["referred_columns"], strict=True)
+                found.extend(
+                    LiveForeignKey(table, column, fk["referred_table"], parent, on_delete)
+                    for column, parent in pairs
+                )
+        return found
 
     def rename_table(self, conn: Connection, old: str, new: str, indexes: tuple[str, ...]) -> None:
         """Rename ``old`` to ``new``; ``indexes`` are its index names (global on SQLite)."""
@@ -101,11 +128,24 @@ class MySQLDialect(Dialect):
         if engine.dialect.driver == "pymysql":
             sa.event.listen(engine, "do_connect", _pymysql_connect)
 
-    def checksum(self, columns: list[sa.Column[Any]]) -> sa.ColumnElement[bytes]:
+    def checksum(self, columns: Sequence[sa.ColumnClause[Any]]) -> sa.ColumnElement[bytes]:
         parts = [sa.func.coalesce(sa.cast(c, sa.String), sa.literal(NULL_TEXT)) for c in columns]
         return sa.func.unhex(
             sa.func.md5(sa.func.concat_ws(sa.literal(SEPARATOR), *parts)), type_=sa.LargeBinary
         )
+
+    def foreign_keys(self, conn: Connection) -> list[LiveForeignKey]:
+        rows = conn.exec_driver_sql(
+            "SELECT k.TABLE_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, "
+            "k.REFERENCED_COLUMN_NAME, r.DELETE_RULE "
+            "FROM information_schema.KEY_COLUMN_USAGE k "
+            "JOIN information_schema.REFERENTIAL_CONSTRAINTS r "
+            "ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME "
+            "AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
+            "WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_SCHEMA = DATABASE() "
+            "ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+        )
+        return [LiveForeignKey(*(str(v) for v in row)) for row in rows]
 
     def rename_table(self, conn: Connection, old: str, new: str, indexes: tuple[str, ...]) -> None:
         conn.exec_driver_sql(f"RENAME TABLE {old} TO {new}")
@@ -132,7 +172,7 @@ class SQLiteDialect(Dialect):
     def configure_engine(self, engine: Engine) -> None:
         sa.event.listen(engine, "connect", _sqlite_on_connect)
 
-    def checksum(self, columns: list[sa.Column[Any]]) -> sa.ColumnElement[bytes]:
+    def checksum(self, columns: Sequence[sa.ColumnClause[Any]]) -> sa.ColumnElement[bytes]:
         return sa.func.terp_seed_md5(*columns, type_=sa.LargeBinary)
 
     def rename_table(self, conn: Connection, old: str, new: str, indexes: tuple[str, ...]) -> None:

@@ -82,10 +82,10 @@ def constant_defaults(conn: sa.Connection, table: str) -> dict[str, str | None]:
         ),
         {"t": table},
     )
-    return {str(name): _literal(default) for name, default in rows}
+    return {str(name): default_text(default) for name, default in rows}
 
 
-def _literal(default: str | None) -> str | None:
+def default_text(default: str | None) -> str | None:
     """MariaDB's ``COLUMN_DEFAULT`` (``NULL``, a number, a quoted string, an expression, or
     SQL NULL for no default) as the text sent for it; ``None`` when it is not a constant."""
     if default is None:
