@@ -19,6 +19,10 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 NULL_TEXT = "\\N"  # how a NULL reads in a checksum's text (and in LOAD DATA's)
 SEPARATOR = "\x1f"  # between a row's values in a checksum's text
+# inside a value's text: a backslash, then the separator (so no text reads as NULL or as two)
+TEXT_ESCAPES = (("\\", "\\\\"), (SEPARATOR, "\\s"))
+# types whose text never holds a backslash or the separator: their values are not escaped
+_PLAIN_TYPES = (sa.Integer, sa.Numeric, sa.Boolean, sa.Date, sa.DateTime, sa.Time)
 
 Bind = URL | Connection | Engine
 
@@ -64,9 +68,12 @@ class Dialect:
     def configure_engine(self, engine: Engine) -> None:
         """Hooks on a new engine (per-connection settings, SQL functions)."""
 
-    def checksum(self, columns: Sequence[sa.ColumnClause[Any]]) -> sa.ColumnElement[bytes]:
+    def checksum(
+        self, columns: Sequence[sa.ColumnClause[Any]], *, legacy: bool = False
+    ) -> sa.ColumnElement[bytes]:
         """SQL for a row's 16-byte checksum: MD5 of its values as text, NULL as ``\\N``,
-        joined by 0x1F."""
+        backslash and 0x1F inside a value escaped (:data:`TEXT_ESCAPES`), joined by 0x1F
+        (:func:`row_digest`). ``legacy``: layout 2's form, values not escaped."""
         raise NotImplementedError
 
     def foreign_keys(self, conn: Connection) -> list[LiveForeignKey]:
@@ -128,8 +135,16 @@ class MySQLDialect(Dialect):
         if engine.dialect.driver == "pymysql":
             sa.event.listen(engine, "do_connect", _pymysql_connect)
 
-    def checksum(self, columns: Sequence[sa.ColumnClause[Any]]) -> sa.ColumnElement[bytes]:
-        parts = [sa.func.coalesce(sa.cast(c, sa.String), sa.literal(NULL_TEXT)) for c in columns]
+    def checksum(
+        self, columns: Sequence[sa.ColumnClause[Any]], *, legacy: bool = False
+    ) -> sa.ColumnElement[bytes]:
+        parts = []
+        for column in columns:
+            text: sa.ColumnElement[Any] = sa.cast(column, sa.String)
+            if not legacy and escapes_text(column):
+                for char, escaped in TEXT_ESCAPES:
+                    text = sa.func.replace(text, sa.literal(char), sa.literal(escaped))
+            parts.append(sa.func.coalesce(text, sa.literal(NULL_TEXT)))
         return sa.func.unhex(
             sa.func.md5(sa.func.concat_ws(sa.literal(SEPARATOR), *parts)), type_=sa.LargeBinary
         )
@@ -172,7 +187,11 @@ class SQLiteDialect(Dialect):
     def configure_engine(self, engine: Engine) -> None:
         sa.event.listen(engine, "connect", _sqlite_on_connect)
 
-    def checksum(self, columns: Sequence[sa.ColumnClause[Any]]) -> sa.ColumnElement[bytes]:
+    def checksum(
+        self, columns: Sequence[sa.ColumnClause[Any]], *, legacy: bool = False
+    ) -> sa.ColumnElement[bytes]:
+        if legacy:
+            return sa.func.terp_seed_md5_v2(*columns, type_=sa.LargeBinary)
         return sa.func.terp_seed_md5(*columns, type_=sa.LargeBinary)
 
     def rename_table(self, conn: Connection, old: str, new: str, indexes: tuple[str, ...]) -> None:
@@ -214,10 +233,36 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
     dbapi_conn.execute("PRAGMA busy_timeout = 30000")
     dbapi_conn.create_function("terp_seed_md5", -1, _md5_of, deterministic=True)
+    dbapi_conn.create_function("terp_seed_md5_v2", -1, _legacy_md5_of, deterministic=True)
+
+
+def escapes_text(column: sa.ColumnClause[Any]) -> bool:
+    """Whether the checksum escapes the column's text: unless its type cannot hold a backslash
+    or the separator (numbers, booleans, dates and times)."""
+    return not isinstance(column.type, _PLAIN_TYPES)
+
+
+def row_digest(texts: Sequence[str | None]) -> bytes:
+    """A row's checksum from its values' texts (None for NULL), as the database computes it."""
+    parts = []
+    for text in texts:
+        if text is None:
+            parts.append(NULL_TEXT)
+            continue
+        for char, escaped in TEXT_ESCAPES:
+            if char in text:
+                text = text.replace(char, escaped)
+        parts.append(text)
+    return hashlib.md5(SEPARATOR.join(parts).encode()).digest()
 
 
 def _md5_of(*values: object) -> bytes:
     """SQLite's stand-in for the server-side checksum (:meth:`MySQLDialect.checksum`)."""
+    return row_digest([None if v is None else str(v) for v in values])
+
+
+def _legacy_md5_of(*values: object) -> bytes:
+    """Layout 2's checksum on SQLite: the values' texts not escaped."""
     parts = [NULL_TEXT if v is None else str(v) for v in values]
     return hashlib.md5(SEPARATOR.join(parts).encode()).digest()
 

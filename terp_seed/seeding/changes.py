@@ -9,18 +9,18 @@ the column's default means the application wrote it.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import ReflectedColumn
 
-from terp_seed.db.dialects import NULL_TEXT, dialect_of
+from terp_seed.db.dialects import NULL_TEXT, dialect_of, row_digest
 from terp_seed.load.checksums import default_text
 from terp_seed.schema import metadata
 from terp_seed.store import ledger
-from terp_seed.store.ledger import DIGEST, SeededKeys, checksum_expr
+from terp_seed.store.checksums import DIGEST, checksum_expr, range_checksums
+from terp_seed.store.ledger import SeededKeys
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def _unwritten(conn: sa.Connection, info: ReflectedColumn) -> sa.ColumnElement[b
     if text == NULL_TEXT:
         return is_null
     # compared as the checksum of its text, so neither collation nor type makes 'X' equal 'x'
-    digest = hashlib.md5(text.encode()).digest()
+    digest = row_digest([text])
     return sa.or_(is_null, dialect_of(conn).checksum([col]) == digest)
 
 
@@ -109,7 +109,7 @@ def _checksum_changes(conn: sa.Connection, keys: SeededKeys, table: str) -> list
     changed: list[int] = []
     for first, last, then in ranges:
         then = bytes(then)
-        found, now = ledger.range_checksums(conn, t, int(first), int(last))
+        found, now = range_checksums(conn, t, int(first), int(last))
         if found == int(last) - int(first) + 1:
             if now != then:
                 changed.extend(
