@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from terp_seed.seeding.rollback import rollback_scope
 from terp_seed.testing.plugin import run_alembic, run_cli, schema_at_head, table_counts
 
 SEED = ("-n", "seed", "-x", "size=small")
@@ -219,3 +220,42 @@ def test_changed_rows_are_kept_in_dev_too(mysql_url: str, engine_for, tmp_path) 
     done = run_alembic(mysql_url, "-n", "seed", "-x", "include_modified=1", "downgrade", "-1")
     assert done.code == 0, done.err[-2000:]
     assert table_counts(engine)["clients"] == 0
+
+
+def test_status_names_applied_revisions_whose_rows_rollback_removed(
+    mysql_url: str, engine_for
+) -> None:
+    schema_at_head(mysql_url)
+    _up(mysql_url, "head")
+    engine = engine_for(mysql_url)
+    with engine.connect() as conn:
+        before = {
+            (str(r), str(t)): int(n)
+            for r, t, n in conn.execute(
+                sa.text(
+                    "SELECT revision, table_name, SUM(last_pk - first_pk + 1) "
+                    "FROM terp_seed_ledger GROUP BY revision, table_name"
+                )
+            )
+        }
+    assert json.loads(run_cli(mysql_url, "status", "--json").out)["removed"] == {}
+
+    done = run_cli(mysql_url, "rollback", "--table", "clients")
+    assert done.code == 0, done.err[-2000:]
+    assert "the seed lineage was not moved" in done.out
+    removed = json.loads(run_cli(mysql_url, "status", "--json").out)["removed"]
+    tables = rollback_scope(table="clients").tables or ()
+    expected: dict[str, dict[str, int]] = {}
+    for (revision, table), n in before.items():
+        if table in tables:
+            expected.setdefault(revision, {})[table] = n
+    assert removed == expected and "0003_clients_suppliers" in expected
+    assert table_counts(engine)["clients"] == 0
+    text = run_cli(mysql_url, "status").out
+    assert "revision 0003_clients_suppliers is applied, but terp-seed rollback removed" in text
+
+    # what status advises: downgrade below the revision, upgrade head; then data and lineage agree
+    assert run_alembic(mysql_url, "-n", "seed", "downgrade", "0002_staff_users").code == 0
+    _up(mysql_url, "head")
+    assert json.loads(run_cli(mysql_url, "status", "--json").out)["removed"] == {}
+    assert table_counts(engine)["clients"] == before[("0003_clients_suppliers", "clients")]

@@ -246,6 +246,16 @@ def seeded_per_table(conn: sa.Connection, rows_per_key: bool = False) -> dict[st
     return {str(t): int(n) for t, n in rows}
 
 
+def seeded_per_revision(conn: sa.Connection) -> dict[tuple[str, str], int]:
+    """Seeded rows per (revision, table) of the revisions' own rows (not ad-hoc runs')."""
+    rows = conn.execute(
+        sa.select(ledger.c.revision, ledger.c.table_name, sa.func.sum(span_size()))
+        .where(ledger.c.revision.is_not(None))
+        .group_by(ledger.c.revision, ledger.c.table_name)
+    )
+    return {(str(r), str(t)): int(n) for r, t, n in rows}
+
+
 def with_origin(t: sa.Table, scope: Scope) -> sa.Select[Any]:
     """The rows of ``t`` seeded within ``scope``, by key, each with the ``run_id`` and
     ``revision`` that seeded it."""
