@@ -259,3 +259,37 @@ def test_status_names_applied_revisions_whose_rows_rollback_removed(
     _up(mysql_url, "head")
     assert json.loads(run_cli(mysql_url, "status", "--json").out)["removed"] == {}
     assert table_counts(engine)["clients"] == before[("0003_clients_suppliers", "clients")]
+
+
+def test_the_embedded_default_sees_live_keys_and_columns_too(sqlite_url: str, engine_for) -> None:
+    """SQLite: foreign keys from ``PRAGMA foreign_key_list``, columns from ``PRAGMA
+    table_info``."""
+    schema_at_head(sqlite_url)
+    _up(sqlite_url, "0003_clients_suppliers")
+    engine = engine_for(sqlite_url)
+    with engine.begin() as conn:
+        client = _first_seeded(conn, "clients")
+        conn.execute(
+            sa.text(
+                "CREATE TABLE client_notes (id INTEGER PRIMARY KEY, client_id INTEGER "
+                "REFERENCES clients (id) ON DELETE CASCADE, note TEXT)"
+            )
+        )
+        conn.execute(sa.text("INSERT INTO client_notes (client_id) VALUES (:c)"), {"c": client})
+    before = table_counts(engine)["clients"]
+
+    refused = run_alembic(sqlite_url, "-n", "seed", "downgrade", "-1")
+    assert refused.code != 0
+    assert "client_notes id=1 (client_id -> clients.id, live foreign key ON DELETE CASCADE)" in (
+        refused.failure
+    ), refused.failure
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM client_notes")).scalar() == 1
+        conn.execute(sa.text("DROP TABLE client_notes"))
+        conn.execute(sa.text("ALTER TABLE clients ADD crm_notes TEXT"))
+        conn.execute(sa.text("UPDATE clients SET crm_notes = 'VIP' WHERE id = :c"), {"c": client})
+
+    refused = run_alembic(sqlite_url, "-n", "seed", "downgrade", "-1")
+    assert refused.code != 0
+    assert "data in column(s) the application added: clients.crm_notes" in refused.failure
+    assert table_counts(engine)["clients"] == before

@@ -194,6 +194,20 @@ class SQLiteDialect(Dialect):
             return sa.func.terp_seed_md5_v2(*columns, type_=sa.LargeBinary)
         return sa.func.terp_seed_md5(*columns, type_=sa.LargeBinary)
 
+    def foreign_keys(self, conn: Connection) -> list[LiveForeignKey]:
+        tables = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).scalars()
+        found = []
+        for table in list(tables):
+            # id, seq, table, from, to, on_update, on_delete, match
+            quoted = table.replace("'", "''")
+            rows = conn.exec_driver_sql(f"PRAGMA foreign_key_list('{quoted}')")
+            for row in rows:
+                parent, column, target, on_delete = row[2], row[3], row[4], row[6]
+                found.append(LiveForeignKey(table, column, parent, target or "id", on_delete))
+        return found
+
     def rename_table(self, conn: Connection, old: str, new: str, indexes: tuple[str, ...]) -> None:
         for index in indexes:  # index names are global on SQLite: free them for the new table
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
