@@ -293,3 +293,18 @@ def test_the_embedded_default_sees_live_keys_and_columns_too(sqlite_url: str, en
     assert refused.code != 0
     assert "data in column(s) the application added: clients.crm_notes" in refused.failure
     assert table_counts(engine)["clients"] == before
+
+
+def test_rollback_of_a_table_takes_the_rows_that_name_it_in_json(
+    mysql_url: str, engine_for
+) -> None:
+    """``rollback --table batches`` takes the seeded orders whose items name the batches (and
+    their invoices): none is left naming a batch that is gone."""
+    schema_at_head(mysql_url)
+    _up(mysql_url, "head")
+    engine = engine_for(mysql_url)
+    done = run_cli(mysql_url, "rollback", "--table", "batches")
+    assert done.code == 0, done.err[-2000:]
+    counts = table_counts(engine)
+    assert counts["batches"] == 0 and counts["orders"] == 0 and counts["invoices"] == 0
+    assert counts["clients"] > 0 and counts["products"] > 0

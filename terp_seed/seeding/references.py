@@ -30,6 +30,8 @@ ORDER_REFERENCE_TYPES = ("ORDER", "SALE")
 # server/ordersDb.ts:53-61 (OrderItem) and :404 (batches.id = item.batchId); the seeded items
 # also carry productId, which purchase history reads (terp_seed/factories/stock.py).
 ITEM_REFERENCES = (("batchId", "batches"), ("productId", "products"))
+# (child table, parent table) of the references above, which no column declares
+UNDECLARED = (("invoices", "orders"), *(("orders", parent) for _, parent in ITEM_REFERENCES))
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@ a revision or a table (with the seeded tables that depend on it) on ``terp-seed 
 
 The rows to delete are the ledger's rows within a :class:`~terp_seed.store.ledger.Scope`. Before
 anything is deleted, rollback looks for rows the seed did not insert that reference the rows it
-would delete (through real foreign keys and through TERP's application-level references) and
-refuses, listing them; and for seeded rows the application has changed since (checksum). Then
+would delete (:mod:`terp_seed.seeding.references`: the live database's foreign keys, TERP's
+references, ids inside JSON) and refuses, listing them; and for seeded rows the application has
+changed since (:mod:`terp_seed.seeding.changes`: checksum, data in added columns). Then
 it deletes children before parents, checks every count, and forgets the ledger rows, all in the
 caller's transaction.
 """
@@ -27,7 +28,7 @@ from terp_seed.schema import TERP_TABLES, metadata, relations
 from terp_seed.seeding.backup import write_backup
 from terp_seed.seeding.changes import changed_rows
 from terp_seed.seeding.derive import derive_after
-from terp_seed.seeding.references import SAMPLE, Blocker, find_blockers
+from terp_seed.seeding.references import SAMPLE, UNDECLARED, Blocker, find_blockers
 from terp_seed.store import ledger
 from terp_seed.store.ledger import Scope, SeededKeys
 
@@ -216,18 +217,19 @@ def rollback_scope(
     *, run_id: str | None = None, revision: str | None = None, table: str | None = None
 ) -> Scope:
     """The ledger scope of a run, else a revision, else a table with every table that depends
-    on it (children included)."""
+    on it (children included, through TERP's references and those no column declares)."""
     if run_id:
         return Scope(run_id=run_id)
     if revision:
         return Scope(revision=revision)
     tables = {table}
+    links = [(r.child_table, r.parent_table) for r in relations()] + list(UNDECLARED)
     changed = True
     while changed:
         changed = False
-        for rel in relations():
-            if rel.parent_table in tables and rel.child_table not in tables:
-                tables.add(rel.child_table)
+        for child, parent in links:
+            if parent in tables and child not in tables:
+                tables.add(child)
                 changed = True
     return Scope(tables=tuple(t for t in TERP_TABLES if t in tables))
 
