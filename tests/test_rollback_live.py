@@ -66,6 +66,13 @@ def test_live_foreign_keys_of_app_tables_block(mysql_url: str, engine_for, tmp_p
                 sa.text(f"INSERT INTO {table} (client_id, note) VALUES (:c, 'called')"),
                 {"c": client},
             )
+        # a column the application added to a TERP table, with a foreign key: a seeded user
+        # (of another revision) now points at a client this downgrade would delete
+        user = _first_seeded(conn, "users")
+        conn.execute(sa.text("ALTER TABLE users ADD client_id INT REFERENCES clients (id)"))
+        conn.execute(
+            sa.text("UPDATE users SET client_id = :c WHERE id = :u"), {"c": client, "u": user}
+        )
     before = table_counts(engine)["clients"]
 
     refused = run_alembic(mysql_url, *_staging(mysql_url), "downgrade", "-1")
@@ -74,6 +81,9 @@ def test_live_foreign_keys_of_app_tables_block(mysql_url: str, engine_for, tmp_p
         refused.failure
     ), refused.failure
     assert "client_flags id=1 (client_id -> clients.id, live foreign key ON DELETE RESTRICT)" in (
+        refused.failure
+    )
+    assert f"users id={user} (client_id -> clients.id, live foreign key ON DELETE RESTRICT)" in (
         refused.failure
     )
     with engine.connect() as conn:
@@ -86,6 +96,7 @@ def test_live_foreign_keys_of_app_tables_block(mysql_url: str, engine_for, tmp_p
     with engine.begin() as conn:  # the application's rows gone, the rollback goes through
         conn.execute(sa.text("DELETE FROM client_notes"))
         conn.execute(sa.text("DELETE FROM client_flags"))
+        conn.execute(sa.text("UPDATE users SET client_id = NULL"))
     done = run_alembic(mysql_url, *_staging(mysql_url), "downgrade", "-1")
     assert done.code == 0, done.err[-2000:]
     assert table_counts(engine)["clients"] == 0

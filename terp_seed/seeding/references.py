@@ -67,9 +67,10 @@ def find_blockers(conn: sa.Connection, keys: SeededKeys) -> list[Blocker]:
             continue
         declared.add(link)
         how = f"live foreign key ON DELETE {fk.on_delete}"
-        if fk.child_table in metadata.tables:
+        model = metadata.tables.get(fk.child_table)
+        if model is not None and fk.child_column in model.c:
             found.extend(_model_blockers(conn, keys, link, how=how))  # not in the models
-        else:
+        else:  # a table, or a column, the application added
             found.extend(_live_blockers(conn, keys, link, how=how))
     if "orders" in seeded:
         found.extend(_invoice_blockers(conn, keys))
@@ -106,12 +107,16 @@ def _model_blockers(
 
 
 def _live_blockers(conn: sa.Connection, keys: SeededKeys, link: Link, *, how: str) -> list[Blocker]:
-    """Rows of a table the models do not know (the seed never inserts into one) whose foreign
-    key points at a seeded row; named by their primary key (else by the referencing column)."""
+    """Rows whose foreign key in a table or column the models do not know points at a seeded
+    row (rows of the scope itself excepted); named by their primary key (else by the
+    referencing column)."""
     child, column, parent, parent_col = link
     pk = sa.inspect(conn).get_pk_constraint(child).get("constrained_columns") or [column]
-    t = sa.table(child, *(sa.column(n) for n in {*pk, column}))
+    terp = child in metadata.tables
+    t = sa.table(child, *(sa.column(n) for n in {*pk, column, *(["id"] if terp else [])}))
     target = _points_at_seeded(keys, t.c[column], parent, parent_col)
+    if terp:  # the scope's own rows go with the parent
+        target = sa.and_(target, ~keys.keys(child, t.c.id))
     q = sa.select(*(t.c[n] for n in pk)).where(target).limit(PER_REFERENCE)
     name = ",".join(pk)
     rows = sorted(tuple(r) for r in conn.execute(q))
