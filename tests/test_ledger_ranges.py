@@ -21,7 +21,8 @@ from terp_seed.schema import metadata
 from terp_seed.seeding.rollback import plan_rollback
 from terp_seed.sizes import parse_size
 from terp_seed.store import ledger
-from terp_seed.store.ledger import Scope, checksum_expr
+from terp_seed.store.checksums import checksum_expr
+from terp_seed.store.ledger import Scope
 from terp_seed.store.setup import ensure_own_tables, require_own_tables
 from terp_seed.store.tables import OLD_LEDGER_TABLE, bookkeeping_metadata
 from terp_seed.store.tables import ledger as ledger_table

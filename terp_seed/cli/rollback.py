@@ -20,7 +20,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--include-modified",
         action="store_true",
-        help="also delete rows changed since seeding (backed up first)",
+        help="also delete rows changed since seeding (outside dev backed up first)",
     )
     add_common(p, writes=True)
     p.set_defaults(func=rollback)
@@ -43,6 +43,11 @@ def rollback(args: argparse.Namespace) -> int:
         f"run {run.run_id}: {verb} "
         + (", ".join(f"{t} {n:,}" for t, n in removed.items()) or "nothing")
     )
+    if removed and not options.dry_run:
+        output.say(
+            "the seed lineage was not moved (alembic -n seed current still names the same "
+            "revision): `terp-seed status` lists the applied revisions whose rows are gone"
+        )
     return 0
 
 

@@ -36,6 +36,14 @@ def status(args: argparse.Namespace) -> int:
     output.say(f"database: {data.database}")
     output.say(f"seed revision: {', '.join(current) or '(none)'}; head: {', '.join(heads) or '?'}")
     output.say(f"pending: {', '.join(data.pending) or 'none'}")
+    for revision, tables in data.removed.items():
+        gone = ", ".join(f"{t} {n:,}" for t, n in tables.items())
+        output.say(
+            f"revision {revision} is applied, but terp-seed rollback removed rows it seeded "
+            f"({gone}); `alembic -n seed current` still names it. To seed them again: "
+            f"`terp-seed restore` the rollback's backup, or downgrade below {revision} and "
+            "upgrade head"
+        )
     output.say(f"{'table':<20} {'rows':>10} {'seeded':>10}")
     for table, c in data.tables.items():
         output.say(f"{table:<20} {c['rows']:>10,} {c['seeded']:>10,}")

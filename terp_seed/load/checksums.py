@@ -2,7 +2,7 @@
 
 The ledger keeps each seeded row's checksum: the MD5 of the row's values as the server casts
 them to text, ``\\N`` for NULL, joined by 0x1F, every column but the ON UPDATE timestamps, in
-table order (:func:`terp_seed.store.ledger.checksum_expr`). Having the server compute it
+table order (:func:`terp_seed.store.checksums.checksum_expr`). Having the server compute it
 means reading every row again after loading it: about 3.5 µs per row of server time, a third
 of what loading the row costs. A ``LOAD DATA`` line is nearly that text already, so the loader
 computes the checksums from it on the seeding thread, overlapped with the server's work, when:
@@ -37,13 +37,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from terp_seed.db.dialects import SEPARATOR, TEXT_ESCAPES
 from terp_seed.load.encoder import NULL
-from terp_seed.store.ledger import DIGEST, checksum_columns, checksum_expr
+from terp_seed.store.checksums import DIGEST, checksum_columns, checksum_expr
 
 SAMPLE = 8  # keys of each chunk whose checksum the server confirms
 _SAMPLES: dict[tuple[str, sa.Table], sa.Select[Any]] = {}  # (dialect, table): sample query
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _SPECIAL = re.compile(r"[\t\n\r\0\\]")
+_SEPARATOR = SEPARATOR.encode()
+_SEPARATOR_ESCAPED = dict(TEXT_ESCAPES)[SEPARATOR].encode()
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,10 @@ def constant_defaults(conn: sa.Connection, table: str) -> dict[str, str | None]:
         ),
         {"t": table},
     )
-    return {str(name): _literal(default) for name, default in rows}
+    return {str(name): default_text(default) for name, default in rows}
 
 
-def _literal(default: str | None) -> str | None:
+def default_text(default: str | None) -> str | None:
     """MariaDB's ``COLUMN_DEFAULT`` (``NULL``, a number, a quoted string, an expression, or
     SQL NULL for no default) as the text sent for it; ``None`` when it is not a constant."""
     if default is None:
@@ -115,13 +118,28 @@ def layout(table: sa.Table, keys: Sequence[str], defaults: dict[str, str | None]
     picked = [slots[n] for n in names if n in slots]
     pick = itemgetter(*picked) if len(picked) > 1 else lambda fields: (fields[picked[0]],)
     parts = [
-        b"%b" if n in slots else constants[n].encode("utf-8").replace(b"%", b"%%") for n in names
+        b"%b" if n in slots else _escaped(constants[n]).encode("utf-8").replace(b"%", b"%%")
+        for n in names
     ]
-    return Layout(tuple(keys), constants, pick, b"\x1f".join(parts))
+    return Layout(tuple(keys), constants, pick, SEPARATOR.encode().join(parts))
+
+
+def _escaped(text: str) -> str:
+    """A constant's text as the checksum reads it (NULL's ``\\N`` as it is)."""
+    if text == NULL:
+        return text
+    for char, escaped in TEXT_ESCAPES:
+        text = text.replace(char, escaped)
+    return text
 
 
 def digests(payload: bytes, plan: Layout) -> bytes:
-    """The checksum of each line of ``payload`` (a clean chunk), packed in line order."""
+    """The checksum of each line of ``payload`` (a clean chunk), packed in line order.
+
+    A clean chunk's only backslashes are NULL markers, so escaping its values for the
+    checksum (:data:`~terp_seed.db.dialects.TEXT_ESCAPES`) only means the separator byte."""
+    if _SEPARATOR in payload:
+        payload = payload.replace(_SEPARATOR, _SEPARATOR_ESCAPED)
     lines = payload.split(b"\n")
     lines.pop()  # the empty piece after the last newline
     md5, pick, template = hashlib.md5, plan.pick, plan.template

@@ -33,7 +33,7 @@ OPTION_HELP: dict[str, str] = {
     "confirm": "the database name, confirming a destructive step outside dev",
     "lock_timeout": f"seconds to wait for the seed lock (default {DEFAULT_LOCK_TIMEOUT:g})",
     "drift": "strict (default) stops on breaking drift; warn continues (dev and test only)",
-    "include_modified": "1 lets a rollback outside dev delete rows changed since seeding",
+    "include_modified": "1 lets a rollback delete rows changed since seeding (any environment)",
     "unsafe_sql": "1 lets `downgrade --sql` render its DELETEs, which run none of the "
     "rollback's checks (refused without it)",
     "as_of": "the day the seeded business is seen on, YYYY-MM-DD (default today, UTC): every "

@@ -22,6 +22,7 @@ from terp_seed.seeding.derive import derive_after
 from terp_seed.seeding.preflight import check_offline_downgrade, check_pending, check_tables
 from terp_seed.seeding.rollback import remove
 from terp_seed.store import ledger
+from terp_seed.store.checksums import checksum_columns
 from terp_seed.store.ledger import Scope
 from terp_seed.validation.chunks import ChunkFindings
 from terp_seed.validation.runner import check_seeded
@@ -104,7 +105,7 @@ def _render_checksums(run: SeedRun, counts: dict[str, int]) -> None:
     run.execute(sa.text(GROUP_CONCAT_MAX))
     for table in counts:
         t = metadata.tables[table]
-        checksum = dialect.checksum(ledger.checksum_columns(t))
+        checksum = dialect.checksum(checksum_columns(t))
         run.execute(offline_checksums(t, checksum, run.context.dialect, run.run_id))
 
 

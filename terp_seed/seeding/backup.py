@@ -25,6 +25,7 @@ from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata
+from terp_seed.seeding.changes import app_columns
 from terp_seed.seeding.derive import derive_after
 from terp_seed.store import ledger
 from terp_seed.store.audit import StepResult
@@ -67,12 +68,22 @@ def write_backup(conn: sa.Connection, run: SeedRun, scope: Scope) -> str:
         out.write(json.dumps(header) + "\n")
         for table in [t for t in TERP_TABLES if counts.get(t)]:
             t = metadata.tables[table]
-            for row in conn.execute(ledger.with_origin(t, scope)):
+            query = ledger.with_origin(t, scope).add_columns(*_app_columns(conn, table))
+            for row in conn.execute(query):
                 data = dict(row._mapping)
                 origin = {"run_id": data.pop("run_id"), "revision": data.pop("revision")}
                 line = {"table": table, "origin": origin, "row": _encode(data)}
                 out.write(json.dumps(line) + "\n")
     return str(path)
+
+
+def _app_columns(conn: sa.Connection, table: str) -> list[sa.Label[Any]]:
+    """The columns the application added to ``table`` (a backup holds every live column)."""
+    quote = conn.dialect.identifier_preparer.quote
+    return [
+        sa.literal_column(f"{quote(table)}.{quote(c.name)}").label(c.name)
+        for c in app_columns(conn, table)
+    ]
 
 
 Item = tuple[str, dict[str, Any], dict[str, Any]]
@@ -126,6 +137,7 @@ def restore_backup(conn: sa.Connection, path: str) -> dict[str, int]:
     """
     _header, rows = read_backup(path)
     restored: dict[tuple[str, str, str | None], list[int]] = {}
+    live: dict[str, set[str]] = {}  # per table, the columns the application added
     for table, origin, row in rows:
         t = metadata.tables[table]
         exists = conn.execute(sa.select(t.c.id).where(t.c.id == row["id"])).first()
@@ -134,7 +146,17 @@ def restore_backup(conn: sa.Connection, path: str) -> dict[str, int]:
                 f"cannot restore {table} id={row['id']}: a row with that key exists (was this "
                 "backup restored already?); nothing was restored"
             )
-        conn.execute(t.insert().values(row))
+        added = live.setdefault(table, {c.name for c in app_columns(conn, table)})
+        unknown = sorted(k for k in row if k not in t.c and k not in added)
+        if unknown:
+            raise SeedDataError(
+                f"cannot restore {table} id={row['id']}: the backup has column(s) "
+                f"{', '.join(unknown)} that {table} no longer has; add them back first; "
+                "nothing was restored"
+            )
+        # every live column the backup holds, the models' with their types
+        target = sa.table(table, *(sa.column(k, t.c[k].type if k in t.c else None) for k in row))
+        conn.execute(target.insert().values(row))
         key = (table, str(origin["run_id"]), origin.get("revision"))
         restored.setdefault(key, []).append(int(row["id"]))
     totals: dict[str, int] = {}
@@ -155,6 +177,8 @@ def _encode(row: dict[str, Any]) -> dict[str, Any]:
             out[key] = {"$date": value.isoformat()}
         elif isinstance(value, bytes):
             out[key] = {"$bytes": base64.b64encode(value).decode()}
+        elif isinstance(value, dt.time | dt.timedelta):  # TIME, in a column the app added
+            out[key] = str(value)
         else:
             out[key] = value
     return out
@@ -162,9 +186,7 @@ def _encode(row: dict[str, Any]) -> dict[str, Any]:
 
 def _decode(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in row.items():
-        if key not in table.c:
-            raise ConfigError(f"backup row for {table.name} has unknown column {key!r}")
+    for key, value in row.items():  # a column the models do not know: restore checks it
         if isinstance(value, dict) and len(value) == 1:
             kind, raw = next(iter(value.items()))
             if kind == "$decimal":

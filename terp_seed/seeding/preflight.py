@@ -96,7 +96,9 @@ def check_downgrade(run: SeedRun, plans: Sequence[SeedPlan]) -> RollbackPlan | N
             continue
         rp = plan_rollback(run.connection, Scope(revision=plan.revision))
         rp.blockers = [
-            b for b in rp.blockers if not any(k.among(b.table, [b.key]) for k in earlier)
+            b
+            for b in rp.blockers
+            if not (isinstance(b.key, int) and any(k.among(b.table, [b.key]) for k in earlier))
         ]
         if plan is plans[0]:
             found_first = rp

@@ -3,8 +3,9 @@ a revision or a table (with the seeded tables that depend on it) on ``terp-seed 
 
 The rows to delete are the ledger's rows within a :class:`~terp_seed.store.ledger.Scope`. Before
 anything is deleted, rollback looks for rows the seed did not insert that reference the rows it
-would delete (through real foreign keys and through TERP's application-level references) and
-refuses, listing them; and for seeded rows the application has changed since (checksum). Then
+would delete (:mod:`terp_seed.seeding.references`: the live database's foreign keys, TERP's
+references, ids inside JSON) and refuses, listing them; and for seeded rows the application has
+changed since (:mod:`terp_seed.seeding.changes`: checksum, data in added columns). Then
 it deletes children before parents, checks every count, and forgets the ledger rows, all in the
 caller's transaction.
 """
@@ -25,25 +26,13 @@ from terp_seed.runtime.run import SeedRun
 from terp_seed.runtime.session import run_locked
 from terp_seed.schema import TERP_TABLES, metadata, relations
 from terp_seed.seeding.backup import write_backup
+from terp_seed.seeding.changes import changed_rows
 from terp_seed.seeding.derive import derive_after
+from terp_seed.seeding.references import SAMPLE, UNDECLARED, Blocker, find_blockers
 from terp_seed.store import ledger
-from terp_seed.store.ledger import DIGEST, Scope, SeededKeys, checksum_expr
+from terp_seed.store.ledger import Scope, SeededKeys
 
 log = logging.getLogger(__name__)
-SAMPLE = 20
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """A row the seed did not insert that references a row rollback would delete."""
-
-    table: str
-    key: int
-    column: str
-    references: str
-
-    def describe(self) -> str:
-        return f"{self.table} id={self.key} ({self.column} -> {self.references})"
 
 
 @dataclass
@@ -55,6 +44,7 @@ class RollbackPlan:
     present: dict[str, int]
     blockers: list[Blocker] = field(default_factory=list)
     modified: dict[str, list[int]] = field(default_factory=dict)
+    app_columns: list[str] = field(default_factory=list)  # added columns with data in the scope
     keys: SeededKeys | None = None  # the scope's keys per table (exact ranges where there are)
 
     @property
@@ -78,18 +68,12 @@ def plan_rollback(conn: sa.Connection, scope: Scope) -> RollbackPlan:
     counts = keys.counts
     present = {t: _present(conn, keys, t) for t in counts if t in metadata.tables}
     plan = RollbackPlan(scope, counts, present, keys=keys)
-    for rel in relations():
-        if not counts.get(rel.parent_table) or rel.child_table not in metadata.tables:
-            continue
-        plan.blockers.extend(
-            _blockers(
-                conn, keys, rel.child_table, rel.child_column, rel.parent_table, rel.parent_column
-            )
-        )
+    plan.blockers.extend(find_blockers(conn, keys))
     for table in plan.tables:
-        changed = _modified(conn, keys, table)
+        changed, written = changed_rows(conn, keys, table)
         if changed:
             plan.modified[table] = changed
+        plan.app_columns.extend(f"{table}.{name}" for name in written)
     return plan
 
 
@@ -160,10 +144,15 @@ def refusal(plan: RollbackPlan, *, allow_modified: bool) -> RollbackRefused | No
         shown = "; ".join(
             f"{t} id={','.join(map(str, ids[:5]))}" for t, ids in plan.modified.items()
         )
+        added = (
+            f"; data in column(s) the application added: {', '.join(plan.app_columns)}"
+            if plan.app_columns
+            else ""
+        )
         return RollbackRefused(
             f"rollback of {plan.scope.describe()} refused: seeded rows were changed since "
-            f"seeding ({shown}); review them, then re-run with -x include_modified=1 "
-            "(they are backed up first)",
+            f"seeding ({shown}{added}); review them, then re-run with -x include_modified=1 "
+            "(outside dev they are backed up first)",
             [(t, i) for t, ids in plan.modified.items() for i in ids],
         )
     return None
@@ -251,18 +240,19 @@ def rollback_scope(
     *, run_id: str | None = None, revision: str | None = None, table: str | None = None
 ) -> Scope:
     """The ledger scope of a run, else a revision, else a table with every table that depends
-    on it (children included)."""
+    on it (children included, through TERP's references and those no column declares)."""
     if run_id:
         return Scope(run_id=run_id)
     if revision:
         return Scope(revision=revision)
     tables = {table}
+    links = [(r.child_table, r.parent_table) for r in relations()] + list(UNDECLARED)
     changed = True
     while changed:
         changed = False
-        for rel in relations():
-            if rel.parent_table in tables and rel.child_table not in tables:
-                tables.add(rel.child_table)
+        for child, parent in links:
+            if parent in tables and child not in tables:
+                tables.add(child)
                 changed = True
     return Scope(tables=tuple(t for t in TERP_TABLES if t in tables))
 
@@ -282,61 +272,3 @@ def _present(conn: sa.Connection, keys: SeededKeys, table: str) -> int:
 
 def _self_refs(table: str) -> list[str]:
     return [r.child_column for r in relations() if r.child_table == table == r.parent_table]
-
-
-def _blockers(
-    conn: sa.Connection, keys: SeededKeys, child: str, column: str, parent: str, parent_col: str
-) -> list[Blocker]:
-    c, p = metadata.tables[child], metadata.tables[parent]
-    target: sa.ColumnElement[bool]
-    if parent_col == "id":
-        target = keys.keys(parent, c.c[column])
-    else:
-        mine = p.alias("mine")
-        names = sa.select(mine.c[parent_col]).where(keys.keys(parent, mine.c.id))
-        # a name another (unseeded) parent row also carries still resolves after rollback
-        other = p.alias("other")
-        kept = sa.select(other.c[parent_col]).where(
-            other.c[parent_col].is_not(None), ~keys.keys(parent, other.c.id)
-        )
-        target = sa.and_(c.c[column].in_(names), c.c[column].not_in(kept))
-    # No ORDER BY: the database may then answer from the index on the reference column alone
-    # (it holds the key too) instead of walking the child table in key order, which after a
-    # large rollback means reading every deleted-but-not-yet-purged row. The sample is sorted
-    # here; when there are more than it holds, which ones are listed is the database's choice.
-    q = sa.select(c.c.id).where(target, ~keys.keys(child, c.c.id)).limit(SAMPLE * 5)
-    ref = f"{parent}.{parent_col}"
-    return [Blocker(child, i, column, ref) for i in sorted(int(k) for (k,) in conn.execute(q))]
-
-
-def _modified(conn: sa.Connection, keys: SeededKeys, table: str) -> list[int]:
-    """Seeded rows of ``table`` whose checksum is not the one recorded when they were seeded.
-
-    Per ledger range the server computes the checksums of the rows as they are now, packed in
-    key order like the ledger's, and Python compares the two (one comparison when nothing
-    changed). A range with rows gone is compared row by row. (Comparing each row with its 16
-    bytes of the ledger's packed checksums in SQL made the server read the range's checksums
-    again for every row: 40 s for 580,000 order lines.)
-    """
-    t = metadata.tables[table]
-    ranges = ledger.checksummed_ranges(conn, keys.scope, table)
-    changed: list[int] = []
-    for first, last, then in ranges:
-        then = bytes(then)
-        found, now = ledger.range_checksums(conn, t, int(first), int(last))
-        if found == int(last) - int(first) + 1:
-            if now != then:
-                changed.extend(
-                    int(first) + i
-                    for i in range(found)
-                    if now[i * DIGEST : (i + 1) * DIGEST] != then[i * DIGEST : (i + 1) * DIGEST]
-                )
-            continue
-        rows = conn.execute(
-            sa.select(t.c.id, checksum_expr(conn, t)).where(t.c.id.between(first, last))
-        )
-        for key, digest in rows:
-            at = (int(key) - int(first)) * DIGEST
-            if bytes(digest) != then[at : at + DIGEST]:
-                changed.append(int(key))
-    return sorted(changed)

@@ -3,7 +3,7 @@ many of them were seeded) and the last runs. ``terp-seed status`` prints it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,8 @@ class SeedStatus:
     pending: list[str]  # oldest first
     tables: dict[str, dict[str, int]]  # table -> {"rows": n, "seeded": n}
     recent_runs: list[dict[str, Any]]  # audit rows, newest first
+    # applied revision -> {table: rows its upgrade seeded that terp-seed rollback removed since}
+    removed: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class SeedStatus:
             "pending": self.pending,
             "tables": self.tables,
             "recent_runs": self.recent_runs,
+            "removed": self.removed,
         }
 
 
@@ -53,8 +56,11 @@ def seed_status(url: URL, cfg: Config | None) -> SeedStatus:
         ).get_current_heads()
         heads: tuple[str, ...] = ()
         pending: list[str] = []
+        applied: list[str] = []
         if cfg is not None:
             script = ScriptDirectory.from_config(cfg)
+            if current:
+                applied = [r.revision for r in script.iterate_revisions(current, "base")]
             heads = tuple(script.get_heads())
             pending = [
                 r.revision
@@ -70,6 +76,9 @@ def seed_status(url: URL, cfg: Config | None) -> SeedStatus:
                 total = conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                 tables[table] = {"rows": int(total), "seeded": seeded.get(table, 0)}
         runs = audit.recent(conn, 5) if "terp_seed_audit" in names else []
+        removed = {}
+        if applied and LEDGER_TABLE in names and "terp_seed_audit" in names:
+            removed = _removed(conn, applied)
     return SeedStatus(
         database=redact(url),
         current=list(current),
@@ -77,7 +86,25 @@ def seed_status(url: URL, cfg: Config | None) -> SeedStatus:
         pending=pending,
         tables=tables,
         recent_runs=runs,
+        removed=removed,
     )
+
+
+def _removed(conn: sa.Connection, applied: list[str]) -> dict[str, dict[str, int]]:
+    """Per applied revision, the rows of each table its last upgrade seeded that are no longer
+    in the ledger: removed by ``terp-seed rollback`` (by table, run or revision), which leaves
+    the version table alone. (Rows the application deleted stay in the ledger.)"""
+    if ledger_rows_per_key(conn):
+        return {}
+    seeded = audit.seeded_by_revision(conn)
+    now = ledger.seeded_per_revision(conn)
+    found: dict[str, dict[str, int]] = {}
+    for revision in reversed(applied):  # oldest first
+        for table, n in sorted(seeded.get(revision, {}).items()):
+            gone = int(n) - now.get((revision, table), 0)
+            if gone > 0:
+                found.setdefault(revision, {})[table] = gone
+    return found
 
 
 # Moved from cli/commands.py unchanged (its imports included), as another branch rewrites its

@@ -103,3 +103,14 @@ def recent(conn: sa.Connection, limit: int = 10) -> list[dict[str, Any]]:
     """The last ``limit`` audit rows, newest first."""
     q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
     return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def seeded_by_revision(conn: sa.Connection) -> dict[str, dict[str, int]]:
+    """Per revision, the rows per table its last applied upgrade inserted (as audited)."""
+    latest = (
+        sa.select(sa.func.max(audit.c.id))
+        .where(audit.c.direction == "upgrade", audit.c.outcome.in_(("applied", "adopted")))
+        .group_by(audit.c.revision)
+    )
+    rows = conn.execute(sa.select(audit.c.revision, audit.c.rows).where(audit.c.id.in_(latest)))
+    return {str(rev): json.loads(counts or "{}") for rev, counts in rows if rev is not None}

@@ -9,8 +9,7 @@ find the rows the application has changed since seeding. For a bulk-loaded chunk
 computes the digests from the very text it sent (:mod:`terp_seed.load.loader`) and has the server
 confirm a sample of them; otherwise the server computes them all from the stored rows.
 
-The checksum of a row is ``MD5(CONCAT_WS(0x1F, COALESCE(CAST(col AS CHAR), '\\N'), ...))`` over
-every column but the ON UPDATE timestamps, in table order.
+The checksum of a row is computed by :mod:`terp_seed.store.checksums`.
 """
 
 from __future__ import annotations
@@ -22,13 +21,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.db.dialects import dialect_of
 from terp_seed.errors import SeedDataError
 from terp_seed.schema import metadata
+from terp_seed.store.checksums import DIGEST, range_checksums
 from terp_seed.store.tables import LEDGER_TABLE, ledger
 
-DIGEST = 16  # bytes of one row's checksum
-PACKED_KEYS = 2_000  # keys whose checksums the server packs in one query
 MAX_SPAN = 20_000  # keys per ledger row at most: 320 KB of checksums, well inside a packet
 INLINE_SPANS = 64  # a table's ranges named inline in a query, at most; beyond, a ledger join
 
@@ -62,16 +59,6 @@ class Scope:
         if self.tables is not None:
             parts.append(f"tables {', '.join(self.tables)}")
         return ", ".join(parts)
-
-
-def checksum_columns(table: sa.Table) -> list[sa.Column[object]]:
-    """Columns that count for "changed since seeding": all but ON UPDATE timestamps."""
-    return [c for c in table.columns if c.name not in ("updatedAt", "updated_at")]
-
-
-def checksum_expr(conn: sa.Connection, table: sa.Table) -> sa.ColumnElement[bytes]:
-    """SQL for a row's 16-byte checksum, computed by the database on the stored row."""
-    return dialect_of(conn).checksum(checksum_columns(table))
 
 
 def record_range(
@@ -121,45 +108,6 @@ def record_range(
         )
     )
     return expected
-
-
-def range_checksums(conn: sa.Connection, t: sa.Table, first: int, last: int) -> tuple[int, bytes]:
-    """How many rows of ``t`` have keys ``first..last``, and their checksums in key order.
-
-    On MySQL the server packs them with ``GROUP_CONCAT``, :data:`PACKED_KEYS` keys a query:
-    its result is cut at ``max_allowed_packet`` (32 KB a query, far below the smallest packet
-    a server allows for a statement of ours).
-    """
-    expr = checksum_expr(conn, t)
-    if not dialect_of(conn).packs_checksums:
-        where = t.c.id.between(first, last)
-        sums = [bytes(d) for (d,) in conn.execute(sa.select(expr).where(where).order_by(t.c.id))]
-        return len(sums), b"".join(sums)
-    if not conn.info.get("terp_seed_group_concat"):  # once per connection
-        conn.exec_driver_sql("SET SESSION group_concat_max_len = 4294967295")
-        conn.info["terp_seed_group_concat"] = True
-    packed = sa.func.group_concat(
-        sa.literal_column(_compiled(conn, expr) + " ORDER BY id SEPARATOR ''"),
-        type_=sa.LargeBinary,
-    )
-    total, parts = 0, []
-    for start in range(first, last + 1, PACKED_KEYS):
-        where = t.c.id.between(start, min(last, start + PACKED_KEYS - 1))
-        found, blob = conn.execute(sa.select(sa.func.count(), packed).where(where)).one()
-        blob = bytes(blob or b"")
-        if len(blob) != int(found) * DIGEST:
-            raise SeedDataError(
-                f"ledger: the server returned {len(blob)} bytes of checksums for {found} rows "
-                f"of {t.name} (cut at group_concat_max_len or max_allowed_packet); raise "
-                "max_allowed_packet on the server (the default is 16 MiB)"
-            )
-        total += int(found)
-        parts.append(blob)
-    return total, b"".join(parts)
-
-
-def _compiled(conn: sa.Connection, expr: sa.ColumnElement[Any]) -> str:
-    return str(expr.compile(conn, compile_kwargs={"literal_binds": True}))
 
 
 def _refuse_overlap(conn: sa.Connection, table: str, first: int, last: int) -> None:
@@ -296,6 +244,16 @@ def seeded_per_table(conn: sa.Connection, rows_per_key: bool = False) -> dict[st
         sa.select(ledger.c.table_name, sa.func.sum(span_size())).group_by(ledger.c.table_name)
     )
     return {str(t): int(n) for t, n in rows}
+
+
+def seeded_per_revision(conn: sa.Connection) -> dict[tuple[str, str], int]:
+    """Seeded rows per (revision, table) of the revisions' own rows (not ad-hoc runs')."""
+    rows = conn.execute(
+        sa.select(ledger.c.revision, ledger.c.table_name, sa.func.sum(span_size()))
+        .where(ledger.c.revision.is_not(None))
+        .group_by(ledger.c.revision, ledger.c.table_name)
+    )
+    return {(str(r), str(t)): int(n) for r, t, n in rows}
 
 
 def with_origin(t: sa.Table, scope: Scope) -> sa.Select[Any]:

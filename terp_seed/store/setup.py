@@ -1,7 +1,9 @@
 """Creating, requiring and upgrading terp-seed's own tables, by their recorded layout version.
 
 ``terp_seed_layout`` holds one row: the layout version of terp-seed's own tables. Layout 1 is
-the first ledger (one row per seeded row); layout 2 (current) the ledger of key ranges.
+the first ledger (one row per seeded row); layout 2 the ledger of key ranges; layout 3 (current)
+the same, with checksums that escape a backslash and 0x1F inside values
+(:func:`~terp_seed.store.upgrades.escape_checksums`).
 :func:`ensure_own_tables` creates the tables at the current layout, or upgrades them one step
 at a time, recording the version after each step; :func:`require_own_tables` (a dry run, which
 may not run DDL) only checks. A database whose version was never recorded predates the layout
@@ -23,10 +25,16 @@ from terp_seed.store.tables import (
     bookkeeping_metadata,
     layout,
 )
-from terp_seed.store.upgrades import copy_row_ledger, drop_row_ledger, retire_row_ledger
+from terp_seed.store.upgrades import (
+    copy_row_ledger,
+    drop_row_ledger,
+    escape_checksums,
+    retire_row_ledger,
+)
 
 FIRST_LAYOUT = 1  # the first ledger: one row per seeded row
-CURRENT_LAYOUT = 2  # the ledger of key ranges
+RANGE_LAYOUT = 2  # the ledger of key ranges
+CURRENT_LAYOUT = 3  # key ranges whose checksums escape backslash and 0x1F inside values
 
 
 def ensure_own_tables(conn: sa.Connection) -> None:
@@ -68,6 +76,12 @@ def require_own_tables(conn: sa.Connection) -> None:
         )
     if version is not None:
         _refuse_newer(version)
+        if version < CURRENT_LAYOUT:
+            raise TerpSeedError(
+                f"dry run: terp-seed's own tables have layout {version}, this terp-seed reads "
+                f"layout {CURRENT_LAYOUT}; run `terp-seed init` or a real seed run once to "
+                "upgrade them"
+            )
 
 
 def layout_version(conn: sa.Connection) -> int | None:
@@ -106,8 +120,8 @@ def _bootstrap_layout(conn: sa.Connection) -> int | None:
         return FIRST_LAYOUT
     if LEDGER_TABLE in names:
         columns = {c["name"] for c in inspector.get_columns(LEDGER_TABLE)}
-        return FIRST_LAYOUT if "row_pk" in columns else CURRENT_LAYOUT
-    return CURRENT_LAYOUT if AUDIT_TABLE in names else None
+        return FIRST_LAYOUT if "row_pk" in columns else RANGE_LAYOUT
+    return RANGE_LAYOUT if AUDIT_TABLE in names else None
 
 
 def _refuse_newer(version: int) -> None:
@@ -141,5 +155,8 @@ def _ranges_from_rows(conn: sa.Connection) -> None:
     copy_row_ledger(conn)
 
 
-UPGRADES: dict[int, Callable[[sa.Connection], None]] = {FIRST_LAYOUT: _ranges_from_rows}
+UPGRADES: dict[int, Callable[[sa.Connection], object]] = {
+    FIRST_LAYOUT: _ranges_from_rows,
+    RANGE_LAYOUT: escape_checksums,
+}
 """The step that upgrades each layout to the next one."""

@@ -1,4 +1,14 @@
-"""Converting a ledger of the first layout (one row per seeded row) to key ranges: layout 1 -> 2.
+"""Upgrades of the ledger: layout 1 -> 2 (key ranges) and 2 -> 3 (escaped checksum texts).
+
+Layout 3 (:func:`escape_checksums`) changed how a row's checksum reads its values: a backslash
+and the separator 0x1F inside a value are escaped, so a value can no longer read as NULL or as
+two values. Only rows whose text holds one of them have another checksum in layout 3. For each
+such seeded row the upgrade compares the stored row with the recorded checksum in layout 2's
+form: unchanged since seeding, it gets its layout 3 checksum (it must not look changed merely
+because of the upgrade); changed, it keeps the old one, which its layout 3 checksum does not
+match (an edited row must not look unchanged). Running it again changes nothing.
+
+Layout 1 -> 2, converting a ledger of the first layout (one row per seeded row) to key ranges:
 
 The first layout held ``(run_id, revision, table_name, row_pk, checksum)`` with the checksum as
 32 hex digits. The current one holds a run of consecutive keys per row, with the rows' checksums
@@ -19,8 +29,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.db.dialects import dialect_of
-from terp_seed.store.ledger import MAX_SPAN
+from terp_seed.db.dialects import SEPARATOR, dialect_of, escapes_text
+from terp_seed.schema import metadata
+from terp_seed.store.checksums import DIGEST, checksum_columns, checksum_expr
+from terp_seed.store.ledger import MAX_SPAN, covers
 from terp_seed.store.tables import LEDGER_TABLE, OLD_LEDGER_TABLE, ledger
 
 log = logging.getLogger(__name__)
@@ -138,3 +150,58 @@ def _finish(current: dict[str, Any], sums: list[bytes]) -> dict[str, Any]:
         "last_pk": current["last_pk"],
         "checksums": None if unknown else b"".join(sums),
     }
+
+
+def escape_checksums(conn: sa.Connection) -> int:
+    """Layout 2 -> 3: give each seeded row unchanged since seeding whose text holds a backslash
+    or 0x1F its checksum in layout 3's form; returns the rows given one. The caller commits."""
+    names = conn.execute(
+        sa.select(ledger.c.table_name).where(ledger.c.checksums.is_not(None)).distinct()
+    ).scalars()
+    patched = 0
+    live = set(sa.inspect(conn).get_table_names())
+    for name in sorted(str(n) for n in names if n in live):
+        t = metadata.tables.get(name)
+        texts = [c for c in checksum_columns(t) if escapes_text(c)] if t is not None else []
+        if t is None or not texts:
+            continue
+        odd = sa.or_(
+            *(
+                sa.func.instr(sa.cast(c, sa.String), sa.literal(ch)) > 0
+                for c in texts
+                for ch in ("\\", SEPARATOR)
+            )
+        )
+        rows = conn.execute(
+            sa.select(
+                ledger.c.id,
+                ledger.c.first_pk,
+                t.c.id,
+                checksum_expr(conn, t, legacy=True),
+                checksum_expr(conn, t),
+            )
+            .join(ledger, covers(name, t.c.id))
+            .where(ledger.c.checksums.is_not(None), odd)
+            .order_by(ledger.c.id, t.c.id)
+        ).all()
+        entries: dict[int, list[tuple[int, bytes, bytes]]] = {}
+        for entry, first, key, old, new in rows:
+            at = (int(key) - int(first)) * DIGEST
+            entries.setdefault(int(entry), []).append((at, bytes(old), bytes(new)))
+        for entry, changes in entries.items():
+            blob = bytearray(
+                conn.execute(sa.select(ledger.c.checksums).where(ledger.c.id == entry)).scalar_one()
+            )
+            for at, old, new in changes:
+                if blob[at : at + DIGEST] == old:  # unchanged since seeding
+                    blob[at : at + DIGEST] = new
+                    patched += 1
+            conn.execute(ledger.update().where(ledger.c.id == entry).values(checksums=bytes(blob)))
+    if patched:
+        log.warning(
+            "ledger layout 3: %d seeded row(s) holding a backslash or 0x1F got their checksum "
+            "in the escaped form",
+            patched,
+            extra={"rows": patched},
+        )
+    return patched
