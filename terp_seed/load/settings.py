@@ -26,7 +26,11 @@ _told: list[bool] = []  # the fallback is told once per process
 def _local_files(conn: sa.Connection) -> bool:
     """Whether the server accepts ``LOAD DATA LOCAL``; when it does not, say once that chunks
     go in by multi-row INSERT instead (slower, same rows)."""
-    if dialect_of(conn).loads_local_files(conn):
+    began = not conn.in_transaction()
+    accepts = dialect_of(conn).loads_local_files(conn)
+    if began:  # a read of a server variable: leave the connection as it was found
+        conn.rollback()
+    if accepts:
         return True
     if not _told:
         _told.append(True)
