@@ -117,3 +117,16 @@ def may_use_dev_password(env: str) -> bool:
 def may_use_dev_mask_key(env: str) -> bool:
     """Only dev may mask with the built-in key; elsewhere a secret key is required."""
     return env == "dev"
+
+
+def check_restore(env: str, tables: Collection[str], reference_tables: Collection[str]) -> None:
+    """In production, a backup may put back reference data only.
+
+    :raises PolicyError: a table of ``tables`` is not reference data in production.
+    """
+    customer = sorted(set(tables) - set(reference_tables))
+    if env == "production" and customer:
+        raise PolicyError(
+            f"restoring {', '.join(customer)} in production is refused: only reference data "
+            f"may be restored there; restore the backup into a staging database instead"
+        )
