@@ -35,6 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from terp_seed.csvload.values import READ_CHECKED, Convert, reader
+from terp_seed.db.keys import ceiling_text, key_ceiling
 from terp_seed.errors import ConfigError, SeedDataError
 from terp_seed.factories.base import IdAllocator
 from terp_seed.runtime.key_blocks import KeyBlock
@@ -322,6 +323,12 @@ def _check_database(conn: sa.Connection, table: str, findings: _Findings, watch:
         for value in sorted(existing(conn, model.c[name], list(seen)), key=lambda v: seen[v]):
             findings.bad(seen[value], name, f"{_show(value)} already exists in {table}")
     own_ids = findings.keys.get("id", {})
+    ceiling = key_ceiling(conn, table) if own_ids else 0
+    for key in sorted((k for k in own_ids if k > ceiling), key=lambda k: own_ids[k]):
+        findings.bad(
+            own_ids[key], "id", f"{key} is past the largest key terp-seed loads, "
+            f"{ceiling_text(conn, table)}"
+        )  # fmt: skip
     for rel in relations():
         if rel.child_table != table or rel.child_column not in watch.refs:
             continue

@@ -12,7 +12,7 @@ from terp_seed.errors import ConfigError
 from terp_seed.factories.calendar import today
 from terp_seed.runtime.policy import ENVIRONMENTS, check_drift_mode
 from terp_seed.schema import metadata
-from terp_seed.sizes import Size, parse_size
+from terp_seed.sizes import MAX_SIZE, Size, parse_size
 
 ENV_VAR = "TERP_ENV"
 DEFAULT_SEED = 20260101
@@ -26,7 +26,7 @@ _FALSE = ("0", "false", "no", "off")
 # key -> one-line description; the reference docs are checked against this table.
 OPTION_HELP: dict[str, str] = {
     "env": "environment: dev, test, staging or production (default: $TERP_ENV, else dev)",
-    "size": "small, medium, large, xl, or a number of clients (default medium)",
+    "size": f"small, medium, large, xl, or a number of clients up to {MAX_SIZE:,} (default medium)",
     "seed": f"integer that drives every generator (default {DEFAULT_SEED})",
     "tables": "comma-separated table names to limit the run to (default: all)",
     "dry_run": "1 to run in a transaction that is rolled back and report what would change",

@@ -26,6 +26,7 @@ from terp_seed.runtime import audit_hook
 from terp_seed.runtime.failure import record_failure
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.key_blocks import release
+from terp_seed.runtime.key_recovery import give_back_left_over
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.retry import with_retries
@@ -68,6 +69,7 @@ def open_run(run: SeedRun, config: Config | None, tables: Collection[str]) -> It
             require_own_tables(conn)
         else:
             ensure_own_tables(conn)
+            give_back_left_over(engine, held)  # keys a run that died reserved
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)
         prime_identity(run, conn)
