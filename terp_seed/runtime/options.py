@@ -44,6 +44,7 @@ class RunOptions:
     """Everything a run was asked to do, validated."""
 
     env: str = "dev"
+    env_given: bool = False  # named by -x env / --env or TERP_ENV, not only the default
     size: Size = field(default_factory=lambda: parse_size("medium"))
     seed: int = DEFAULT_SEED
     tables: tuple[str, ...] | None = None
@@ -98,6 +99,7 @@ def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = 
         kw["env"] = parse_env(xargs["env"])
     elif environ.get(ENV_VAR):
         kw["env"] = parse_env(environ[ENV_VAR], f"{ENV_VAR}=")
+    kw["env_given"] = "env" in kw
     if "size" in xargs:
         kw["size"] = parse_size(xargs["size"])
     if "seed" in xargs:

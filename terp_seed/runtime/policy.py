@@ -130,3 +130,48 @@ def check_restore(env: str, tables: Collection[str], reference_tables: Collectio
             f"restoring {', '.join(customer)} in production is refused: only reference data "
             f"may be restored there; restore the backup into a staging database instead"
         )
+
+
+def strictest(environments: Collection[str]) -> str:
+    """The strictest of ``environments`` (production > staging > test > dev)."""
+    known = [e for e in environments if e in ALL_ENVIRONMENTS] or ["dev"]
+    return max(known, key=ENVIRONMENTS.index)
+
+
+def check_binding(recorded: str, env: str, given: bool, database: str) -> None:
+    """A run must name the environment its database is bound to.
+
+    :raises PolicyError: ``env`` is not ``recorded`` (named otherwise, or not named at all and
+        only the default).
+    """
+    if env == recorded:
+        return
+    named = f"names {env}" if given else f"names no environment (default {env})"
+    raise PolicyError(
+        f"database {database!r} is bound to environment {recorded} and this run {named}: "
+        f"rerun with --env {recorded} (alembic: -x env={recorded}); to change the binding "
+        f"deliberately: terp-seed init --env {env} --rebind --confirm {database}; nothing "
+        "was changed"
+    )
+
+
+def check_first_use(env: str, given: bool, holds_rows: bool, database: str) -> None:
+    """Destructive work on a database bound to no environment yet that held data terp-seed did
+    not write (a restored copy) needs its environment named: the default (dev) is the least
+    safe.
+
+    :raises PolicyError: only the default environment, on a database that held rows.
+    """
+    if holds_rows and not given:
+        raise PolicyError(
+            f"database {database!r} holds data and is bound to no environment yet, and this run "
+            f"names none (default {env}): name it, e.g. --env staging (alembic: -x env=staging); "
+            "the first run that names it binds the database to it; nothing was changed"
+        )
+
+
+def follow_up_flags(env: str, database: str) -> str:
+    """The flags a printed follow-up command (``terp-seed rollback --run ...``) needs to run
+    as printed: ``--env`` always (the database is bound to it), ``--confirm`` outside dev."""
+    flags = f"--env {env}"
+    return flags + (f" --confirm {database}" if needs_confirmation(env) else "")

@@ -47,6 +47,9 @@ class SeedRun:
     results: list[StepResult] = field(default_factory=list)
     chunk_check: ChunkCheckFn | None = None
     _confirmed: bool = False
+    # set by runtime.binding: the database held data when first seen and no run named its
+    # environment yet; nothing destructive until one does
+    unnamed_environment: bool = False
     _current_user: str | None = None
     key_blocks: dict[str | None, dict[str, KeyBlock]] = field(default_factory=dict)  # by revision
     _gen: Gen | None = None
@@ -91,7 +94,12 @@ class SeedRun:
         return self._gen
 
     def confirm_destructive(self, action: str) -> None:
-        """Outside dev, require the database name: typed at a prompt or ``-x confirm=``."""
+        """Outside dev, require the database name: typed at a prompt or ``-x confirm=``.
+
+        :raises PolicyError: the database's environment was never named (a restored copy).
+        """
+        if self.unnamed_environment and not self.offline:
+            policy.check_first_use(self.options.env, self.options.env_given, True, self.db_name)
         if not needs_confirmation(self.options.env) or self._confirmed or self.offline:
             return
         if self.options.confirm is not None:

@@ -23,6 +23,7 @@ from terp_seed.db.engine import connect, make_engine
 from terp_seed.db.errors import describe_db_error, operational_cause
 from terp_seed.errors import SeedStepFailed
 from terp_seed.runtime import audit_hook
+from terp_seed.runtime.binding import bind_environment
 from terp_seed.runtime.failure import record_failure
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.key_blocks import release
@@ -69,6 +70,8 @@ def open_run(run: SeedRun, config: Config | None, tables: Collection[str]) -> It
             require_own_tables(conn)
         else:
             ensure_own_tables(conn)
+        bind_environment(run, conn)  # a run in another environment than the database's stops
+        if not run.options.dry_run:
             give_back_left_over(engine, held)  # keys a run that died reserved
         run.connection = conn
         run.chunk_check = live_chunk_check(conn)

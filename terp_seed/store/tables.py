@@ -20,6 +20,7 @@ LAYOUT_TABLE = "terp_seed_layout"  # one row: the layout version of the tables a
 SEED_VERSION_TABLE = "alembic_seed_version"
 MASK_PROGRESS_TABLE = "terp_seed_mask_progress"  # defined in terp_seed.store.mask_progress
 KEY_RESERVATIONS_TABLE = "terp_seed_key_reservations"  # reservations not yet given back
+ENVIRONMENT_TABLE = "terp_seed_environment"  # one row: the environment the database is bound to
 OWN_TABLES = frozenset(
     {
         LEDGER_TABLE,
@@ -29,6 +30,7 @@ OWN_TABLES = frozenset(
         SEED_VERSION_TABLE,
         MASK_PROGRESS_TABLE,
         KEY_RESERVATIONS_TABLE,
+        ENVIRONMENT_TABLE,
     }
 )
 
@@ -93,5 +95,19 @@ key_reservations = sa.Table(
     sa.Column("counter_before", sa.BigInteger, nullable=False),
     sa.Column("counter_after", sa.BigInteger, nullable=False),
     sa.Column("reserved_at", sa.DateTime, nullable=False),
+    mysql_engine="InnoDB",
+)
+
+
+environment_binding = sa.Table(
+    ENVIRONMENT_TABLE,
+    bookkeeping_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1: one row
+    # NULL: the database held data when terp-seed first saw it and no run has named one yet
+    sa.Column("environment", sa.String(16), nullable=True),
+    sa.Column("database_name", sa.String(64), nullable=False),  # when it was recorded
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.Column("recorded_by", sa.String(255), nullable=True),  # OS user@host (database user)
+    sa.Column("how", sa.String(255), nullable=False),  # first use, from the audit, rebound
     mysql_engine="InnoDB",
 )
