@@ -67,9 +67,7 @@ def test_existing_reference_rows_are_kept_and_not_claimed(mysql_url: str, engine
             )
         )
         conn.execute(sa.text("INSERT INTO grades (name, isActive) VALUES ('A', 1)"))
-    # the database held data when terp-seed first saw it: its environment is named once, before
-    # anything destructive (docs/reference.md#environment-binding)
-    result = run_alembic(mysql_url, "-n", "seed", "-x", "env=dev", "upgrade", "0001_reference_data")
+    result = run_alembic(mysql_url, "-n", "seed", "upgrade", "0001_reference_data")
     assert result.code == 0, result.err[-1500:]
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM strains")).scalar() == 78

@@ -227,11 +227,8 @@ def test_downgrade_base_keeps_rows_that_were_there_before(mysql_url: str, engine
             sa.text("INSERT INTO clients (teri_code, name) VALUES ('REAL0001', 'Real Co')")
         )
     before = _dump(mysql_url, engine_for)
-    # a database that holds data before terp-seed first sees it must have its environment
-    # named once before anything destructive (docs/reference.md#environment-binding)
-    seed = ("-n", "seed", "-x", "env=dev")
-    assert run_alembic(mysql_url, *seed, "-x", "size=small", "upgrade", "head").code == 0
+    assert run_alembic(mysql_url, "-n", "seed", "-x", "size=small", "upgrade", "head").code == 0
     assert table_counts(engine)["clients"] > 1
-    assert run_alembic(mysql_url, *seed, "downgrade", "base").code == 0
+    assert run_alembic(mysql_url, "-n", "seed", "downgrade", "base").code == 0
     after = _dump(mysql_url, engine_for)
     assert after == before

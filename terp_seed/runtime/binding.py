@@ -32,8 +32,8 @@ def bind_environment(run: SeedRun, conn: sa.Connection) -> Binding:
     (not in a dry run, which writes nothing). Returns the binding.
 
     A database first seen holding data, by a run that names no environment, is recorded as
-    bound to none yet: the run goes on, but may do nothing destructive
-    (:meth:`SeedRun.confirm_destructive`), until a run names the environment.
+    bound to none yet: the run goes on as dev, but masking is refused
+    (:func:`~terp_seed.masking.run.mask_copy`) until a run names the environment.
 
     :raises PolicyError: the run names another environment than the recorded one, or none
         while the database is bound to another than the default.

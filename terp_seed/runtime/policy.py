@@ -155,14 +155,14 @@ def check_binding(recorded: str, env: str, given: bool, database: str) -> None:
     )
 
 
-def check_first_use(env: str, given: bool, holds_rows: bool, database: str) -> None:
-    """Destructive work on a database bound to no environment yet that held data terp-seed did
-    not write (a restored copy) needs its environment named: the default (dev) is the least
-    safe.
+def check_named_for_masking(env: str, unnamed: bool, database: str) -> None:
+    """Masking a database bound to no environment yet that held data terp-seed did not write
+    (a restored copy) needs its environment named: the default (dev) masks with the public key.
 
-    :raises PolicyError: only the default environment, on a database that held rows.
+    :raises PolicyError: ``unnamed``: the database held data when terp-seed first saw it, and
+        neither this run nor one before named its environment.
     """
-    if holds_rows and not given:
+    if unnamed:
         raise PolicyError(
             f"database {database!r} holds data and is bound to no environment yet, and this run "
             f"names none (default {env}): name it, e.g. --env staging (alembic: -x env=staging); "

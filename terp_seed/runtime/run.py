@@ -48,7 +48,7 @@ class SeedRun:
     chunk_check: ChunkCheckFn | None = None
     _confirmed: bool = False
     # set by runtime.binding: the database held data when first seen and no run named its
-    # environment yet; nothing destructive until one does
+    # environment yet; no masking until one does
     unnamed_environment: bool = False
     _current_user: str | None = None
     key_blocks: dict[str | None, dict[str, KeyBlock]] = field(default_factory=dict)  # by revision
@@ -94,12 +94,7 @@ class SeedRun:
         return self._gen
 
     def confirm_destructive(self, action: str) -> None:
-        """Outside dev, require the database name: typed at a prompt or ``-x confirm=``.
-
-        :raises PolicyError: the database's environment was never named (a restored copy).
-        """
-        if self.unnamed_environment and not self.offline:
-            policy.check_first_use(self.options.env, self.options.env_given, True, self.db_name)
+        """Outside dev, require the database name: typed at a prompt or ``-x confirm=``."""
         if not needs_confirmation(self.options.env) or self._confirmed or self.offline:
             return
         if self.options.confirm is not None:
