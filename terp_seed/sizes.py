@@ -47,6 +47,10 @@ _PRESETS: dict[str, dict[str, int]] = {
 }
 _XL_FACTOR = 70
 PRESET_NAMES = ("small", "medium", "large", "xl")
+MAX_SIZE = 100_000
+"""The largest number a size may be: clients of a seed run (about 7 times xl's), rows of each
+chosen table of ``terp-seed seed``. A seed's keys are reserved before it writes; a larger
+number is refused rather than left to exhaust memory or the id column's range."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def parse_size(value: str) -> Size:
         counts = {t: n * _XL_FACTOR for t, n in large.items()}
         counts["users"] = 50
         return Size("xl", _derive(counts))
-    if text.isdigit() and int(text) > 0:
+    if text.isdigit() and 0 < int(text) <= MAX_SIZE:
         clients = int(text)
         counts = _scaled(clients / _PRESETS["medium"]["clients"])
         counts["clients"] = clients
@@ -98,5 +102,5 @@ def parse_size(value: str) -> Size:
         return Size(text, _derive(counts))
     raise ConfigError(
         f"size {value!r} is not valid: use one of {', '.join(PRESET_NAMES)} "
-        "or a positive whole number of clients"
+        f"or a whole number of clients from 1 to {MAX_SIZE:,}"
     )

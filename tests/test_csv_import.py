@@ -361,7 +361,9 @@ def test_loaded_rows_are_not_taken_for_changed_ones(
     schema_at_head(mysql_url)
     records = [_client(i, credit_limit=f"{1000 + i}.5", address=f"{i} Elm") for i in range(2500)]
     path = _write(tmp_path / "clients.csv", records)
-    loaded = run_cli(mysql_url, "load", "--table", "clients", "--csv", str(path))
+    loaded = run_cli(
+        mysql_url, "load", "--table", "clients", "--csv", str(path), "--env", "staging"
+    )
     assert loaded.code == 0, loaded.err[-1500:]
     assert _clients(engine_for(mysql_url))[0]["credit_limit"] == Decimal("1000.50")
     done = run_cli(

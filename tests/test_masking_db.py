@@ -498,7 +498,7 @@ def test_dev_masks_sqlite_with_the_dev_key(
     fill(engine, 6, ("users", "clients", "vendors", "supplier_profiles"))
     originals = write_originals(tmp_path, engine)
     before = snapshot(engine)
-    result = run_cli(sqlite_url, "mask", "--chunk-size", "4")
+    result = run_cli(sqlite_url, "mask", "--chunk-size", "4", "--env", "dev")
     assert result.code == 0, result.err
     assert "(public dev key)" in result.out
     # said before anything is masked: the notice is the first line on stderr

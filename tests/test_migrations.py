@@ -24,7 +24,8 @@ def test_schema_and_seed_round_trip(any_url: str, engine_for) -> None:
     header = next(line for line in down.out.splitlines() if line.startswith("terp-seed run "))
     assert header.endswith("(env dev)"), header  # a downgrade uses no size or seed
     counts = table_counts(engine_for(any_url))
-    kept = {"terp_seed_audit", "terp_seed_layout", "alembic_version"}  # history, layout version
+    # history, layout version, the environment the database is bound to
+    kept = {"terp_seed_audit", "terp_seed_layout", "terp_seed_environment", "alembic_version"}
     assert {t: n for t, n in counts.items() if n and t not in kept} == {}
     assert run_alembic(any_url, "downgrade", "base").code == 0
     with engine_for(any_url).connect() as conn:

@@ -1105,6 +1105,8 @@ def downgrade() -> None:
                 "terp_seed_ledger",
                 "terp_seed_audit",
                 "terp_seed_layout",
+                "terp_seed_key_reservations",
+                "terp_seed_environment",
                 "alembic_seed_version",
             )
             for table in own:

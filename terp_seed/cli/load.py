@@ -14,6 +14,7 @@ from terp_seed.cli.common import (
 )
 from terp_seed.console import output
 from terp_seed.csvload.run import check_load, load_csv
+from terp_seed.runtime.policy import follow_up_flags
 
 
 def register(sub: Subparsers) -> None:
@@ -34,5 +35,6 @@ def load(args: argparse.Namespace) -> int:
     verb = "would load" if options.dry_run else "loaded"
     output.say(f"run {run.run_id}: {verb} {args.table} {count:,} from {path}")
     if not options.dry_run:
-        output.say(f"roll it back with: terp-seed rollback --run {run.run_id}")
+        flags = follow_up_flags(options.env, run.db_name)
+        output.say(f"roll it back with: terp-seed rollback --run {run.run_id} {flags}")
     return 0

@@ -6,7 +6,7 @@ import argparse
 
 from terp_seed.cli.common import Subparsers, add_common, database_url, run_options
 from terp_seed.console import output
-from terp_seed.seeding.backup import check_backup, restore_file
+from terp_seed.seeding.restore import check_restore, restore_file
 from terp_seed.seeding.rollback import check_rollback_table, rollback_seeded
 
 
@@ -26,7 +26,7 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=rollback)
 
     p = sub.add_parser("restore", help="put back the rows of a backup file")
-    p.add_argument("file", help="backup file (backups/<run id>.jsonl)")
+    p.add_argument("file", help="backup file (<backup folder>/<run id>.jsonl)")
     add_common(p, writes=True)
     p.set_defaults(func=restore)
 
@@ -54,7 +54,7 @@ def rollback(args: argparse.Namespace) -> int:
 def restore(args: argparse.Namespace) -> int:
     """Load a backup file's rows back with their keys, and record their provenance."""
     options = run_options(args)
-    header = check_backup(args.file)  # a damaged file is refused before the config is read
+    header = check_restore(options, args.file)  # refused before the config is read
     _run, result = restore_file(options, database_url(args), args.file, header)
     output.say(
         f"restored {', '.join(f'{t} {n:,}' for t, n in result.rows.items())} from {args.file}"

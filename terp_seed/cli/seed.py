@@ -12,6 +12,7 @@ from terp_seed.cli.common import (
     run_options,
 )
 from terp_seed.console import output
+from terp_seed.runtime.policy import follow_up_flags
 from terp_seed.seeding.adhoc import check_adhoc, seed_tables
 
 
@@ -44,5 +45,6 @@ def seed(args: argparse.Namespace) -> int:
         f"run {run.run_id}: {verb} " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items())
     )
     if not options.dry_run:
-        output.say(f"roll it back with: terp-seed rollback --run {run.run_id}")
+        flags = follow_up_flags(options.env, run.db_name)
+        output.say(f"roll it back with: terp-seed rollback --run {run.run_id} {flags}")
     return 0

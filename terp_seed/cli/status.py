@@ -7,10 +7,10 @@ import argparse
 
 from terp_seed.cli.common import Subparsers, alembic_config, database_url, print_json, run_options
 from terp_seed.console import output
-from terp_seed.db.engine import connect, make_engine
-from terp_seed.runtime.lock import current_holder, lock_name, seed_lock
+from terp_seed.db.engine import make_engine
+from terp_seed.runtime.binding import init_database
+from terp_seed.runtime.lock import current_holder, lock_name
 from terp_seed.seeding.status import seed_status
-from terp_seed.store.setup import ensure_own_tables
 
 
 def register(sub: Subparsers) -> None:
@@ -22,7 +22,19 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser("lock", help="show who holds the seed lock")
     p.set_defaults(func=lock)
 
-    p = sub.add_parser("init", help="create terp-seed's own ledger and audit tables")
+    p = sub.add_parser(
+        "init", help="create terp-seed's own tables and bind the database to its environment"
+    )
+    p.add_argument("--env", help="dev, test, staging or production (default $TERP_ENV or dev)")
+    p.add_argument(
+        "--rebind",
+        action="store_true",
+        help="change the environment the database is bound to (needs --confirm)",
+    )
+    p.add_argument("--confirm", metavar="DATABASE", help="the database name, confirming --rebind")
+    p.add_argument(
+        "--lock-timeout", metavar="SECONDS", help="seconds to wait for the seed lock (default 60)"
+    )
     p.set_defaults(func=init)
 
 
@@ -65,9 +77,19 @@ def lock(args: argparse.Namespace) -> int:
 
 
 def init(args: argparse.Namespace) -> int:
-    """Create the ledger and audit tables (nothing else)."""
-    engine = make_engine(database_url(args))
-    with seed_lock(engine, run_options(args).lock_timeout), connect(engine) as conn:
-        ensure_own_tables(conn)
+    """Create terp-seed's own tables and bind the database to its environment (or rebind it)."""
+    before, after = init_database(run_options(args), database_url(args), rebind_to=args.rebind)
     output.say("terp-seed bookkeeping tables are ready")
+    if after is None or after.environment is None:
+        output.say(
+            "the database holds data and is bound to no environment yet: the first run that "
+            "names one (--env, -x env=) binds it"
+        )
+    elif before is not None and before.environment not in (None, after.environment):
+        output.say(
+            f"database {after.database!r} rebound from environment {before.environment} to "
+            f"{after.environment}"
+        )
+    else:
+        output.say(f"database {after.database!r} is bound to environment {after.environment}")
     return 0

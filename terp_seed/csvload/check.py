@@ -11,11 +11,11 @@ records at a time, column by column, and tests a column's values at once where t
 allows (a longest text, a set of enum values, a range: :mod:`terp_seed.validation.fit`); only a
 column of a batch where something is wrong is gone through value by value, and what is wrong is
 reported in file order. Keys, unique values and references are then looked up in the database,
-1,000 at a time (:mod:`terp_seed.csvload.lookups`); what they find follows, in file order for each
-column. The second pass converts the rows (:mod:`terp_seed.csvload.values`, without checking again)
-and hands them to the bulk :class:`~terp_seed.load.loader.Loader` (``LOAD DATA`` on MySQL), which
-records each row in the ledger under the run id, so ``terp-seed rollback --run ID`` removes
-exactly them.
+1,000 at a time (:mod:`terp_seed.validation.lookups`); what they find follows, in file order for
+each column. The second pass converts the rows (:mod:`terp_seed.csvload.values`, without
+checking again) and hands them to the bulk :class:`~terp_seed.load.loader.Loader` (``LOAD DATA``
+on MySQL), which records each row in the ledger under the run id, so ``terp-seed rollback --run
+ID`` removes exactly them.
 
 File format: UTF-8 (a BOM is allowed), comma-separated, a header row of column names, quotes as
 RFC 4180. An empty field is NULL (leave a column out to take its default). Booleans are
@@ -34,13 +34,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terp_seed.csvload.lookups import existing
 from terp_seed.csvload.values import READ_CHECKED, Convert, reader
+from terp_seed.db.keys import ceiling_text, key_ceiling
 from terp_seed.errors import ConfigError, SeedDataError
 from terp_seed.factories.base import IdAllocator
 from terp_seed.runtime.key_blocks import KeyBlock
 from terp_seed.schema import metadata, relations
 from terp_seed.validation.fit import ColumnFit, reflect_table
+from terp_seed.validation.lookups import existing
 from terp_seed.validation.types import Row
 
 ERRORS_SHOWN = 10  # bad values named in the one-line message
@@ -327,6 +328,12 @@ def _check_database(conn: sa.Connection, table: str, findings: _Findings, watch:
         for value in sorted(existing(conn, model.c[name], list(seen)), key=lambda v: seen[v]):
             findings.bad(seen[value], name, f"{_show(value)} already exists in {table}")
     own_ids = findings.keys.get("id", {})
+    ceiling = key_ceiling(conn, table) if own_ids else 0
+    for key in sorted((k for k in own_ids if k > ceiling), key=lambda k: own_ids[k]):
+        findings.bad(
+            own_ids[key], "id", f"{key} is past the largest key terp-seed loads, "
+            f"{ceiling_text(conn, table)}"
+        )  # fmt: skip
     for rel in relations():
         if rel.child_table != table or rel.child_column not in watch.refs:
             continue

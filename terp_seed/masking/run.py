@@ -82,6 +82,8 @@ def mask_copy(
     lock and confirmed; resumable (``restart`` forgets saved progress)."""
     names = [p.table.name for p in job.plans]
     with locked_session(options, url, cfg, tables=names) as run:
+        # a copy terp-seed never saw, masked with the default (dev) environment's public key
+        policy.check_named_for_masking(options.env, run.unnamed_environment, run.db_name)
         result = run.begin_step(None, "mask")
         run.confirm_destructive(f"masking PII in place in {len(names)} table(s)")
         report = _mask(run, job, restart=restart)

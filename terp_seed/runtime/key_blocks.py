@@ -31,10 +31,12 @@ import sqlalchemy as sa
 from terp_seed.db.dialects import dialect_of
 from terp_seed.db.engine import lock_wait_timeout
 from terp_seed.db.errors import ER_LOCK_WAIT_TIMEOUT, db_error_code
+from terp_seed.db.keys import ceiling_text, key_ceiling
 from terp_seed.errors import TerpSeedError
 from terp_seed.factories.base import aligned_with
 from terp_seed.runtime.lock import HeldLock
 from terp_seed.schema import metadata
+from terp_seed.store import reservations
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +160,19 @@ def _reserve_one(side: sa.Connection, table: str, need: int, floor: int = 1) -> 
         before = auto_increment(side, table)
         top = int(side.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
         end = max(before, top + 1, floor) + need + RACE_ROOM
+        if end - 1 > key_ceiling(side, table):
+            raise TerpSeedError(
+                f"cannot reserve {need:,} primary keys on {table}: the block would end at key "
+                f"{end - 1:,}, past the largest key terp-seed takes there, "
+                f"{ceiling_text(side, table)}; nothing was written. Seed a smaller size"
+            )
+        # noted first: a run that dies after the ALTER leaves the keys to the next run to give
+        # back (runtime/key_recovery.py)
+        noted = reservations.note(side, table, before, end)
         try:
             side.execute(sa.text(f"ALTER TABLE {quoted} AUTO_INCREMENT = {end}"))
         except sa.exc.DBAPIError as exc:
+            reservations.withdraw(side, noted)
             _refused(exc, table)  # raises, unless the privilege is missing
             return None
         # Every key below ``end`` handed out before the ALTER is committed now.
@@ -240,7 +252,8 @@ def release(
             return
         for table, (before, end) in sorted(spans.items()):
             try:
-                _give_back(side, table, before, end)
+                give_back(side, table, before, end)
+                reservations.forget(side, table)
             except sa.exc.DBAPIError as exc:
                 log.warning(
                     "left AUTO_INCREMENT of %s past the reserved keys (%s): harmless, the "
@@ -251,7 +264,9 @@ def release(
                 )
 
 
-def _give_back(side: sa.Connection, table: str, before: int, end: int) -> None:
+def give_back(side: sa.Connection, table: str, before: int, end: int) -> None:
+    """Lower ``table``'s AUTO_INCREMENT from ``end`` (where a reservation put it) to
+    ``MAX(id) + 1``, never below ``before``; leave it when it is no longer at ``end``."""
     if auto_increment(side, table) != end:
         return  # keys past the block were handed out since: nothing to give back
     t = metadata.tables[table]

@@ -12,7 +12,7 @@ from terp_seed.errors import ConfigError
 from terp_seed.factories.calendar import today
 from terp_seed.runtime.policy import ENVIRONMENTS, check_drift_mode
 from terp_seed.schema import metadata
-from terp_seed.sizes import Size, parse_size
+from terp_seed.sizes import MAX_SIZE, Size, parse_size
 
 ENV_VAR = "TERP_ENV"
 DEFAULT_SEED = 20260101
@@ -26,7 +26,7 @@ _FALSE = ("0", "false", "no", "off")
 # key -> one-line description; the reference docs are checked against this table.
 OPTION_HELP: dict[str, str] = {
     "env": "environment: dev, test, staging or production (default: $TERP_ENV, else dev)",
-    "size": "small, medium, large, xl, or a number of clients (default medium)",
+    "size": f"small, medium, large, xl, or a number of clients up to {MAX_SIZE:,} (default medium)",
     "seed": f"integer that drives every generator (default {DEFAULT_SEED})",
     "tables": "comma-separated table names to limit the run to (default: all)",
     "dry_run": "1 to run in a transaction that is rolled back and report what would change",
@@ -46,6 +46,7 @@ class RunOptions:
     """Everything a run was asked to do, validated."""
 
     env: str = "dev"
+    env_given: bool = False  # named by -x env / --env or TERP_ENV, not only the default
     size: Size = field(default_factory=lambda: parse_size("medium"))
     seed: int = DEFAULT_SEED
     tables: tuple[str, ...] | None = None
@@ -101,6 +102,7 @@ def parse_options(xargs: Mapping[str, str], environ: Mapping[str, str] | None = 
         kw["env"] = parse_env(xargs["env"])
     elif environ.get(ENV_VAR):
         kw["env"] = parse_env(environ[ENV_VAR], f"{ENV_VAR}=")
+    kw["env_given"] = "env" in kw
     if "size" in xargs:
         kw["size"] = parse_size(xargs["size"])
     if "seed" in xargs:

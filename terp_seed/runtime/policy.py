@@ -120,3 +120,61 @@ def may_use_dev_password(env: str) -> bool:
 def may_use_dev_mask_key(env: str) -> bool:
     """Only dev may mask with the built-in key; elsewhere a secret key is required."""
     return env == "dev"
+
+
+def check_restore(env: str, tables: Collection[str], reference_tables: Collection[str]) -> None:
+    """In production, a backup may put back reference data only.
+
+    :raises PolicyError: a table of ``tables`` is not reference data in production.
+    """
+    customer = sorted(set(tables) - set(reference_tables))
+    if env == "production" and customer:
+        raise PolicyError(
+            f"restoring {', '.join(customer)} in production is refused: only reference data "
+            f"may be restored there; restore the backup into a staging database instead"
+        )
+
+
+def strictest(environments: Collection[str]) -> str:
+    """The strictest of ``environments`` (production > staging > test > dev)."""
+    known = [e for e in environments if e in ALL_ENVIRONMENTS] or ["dev"]
+    return max(known, key=ENVIRONMENTS.index)
+
+
+def check_binding(recorded: str, env: str, given: bool, database: str) -> None:
+    """A run must name the environment its database is bound to.
+
+    :raises PolicyError: ``env`` is not ``recorded`` (named otherwise, or not named at all and
+        only the default).
+    """
+    if env == recorded:
+        return
+    named = f"names {env}" if given else f"names no environment (default {env})"
+    raise PolicyError(
+        f"database {database!r} is bound to environment {recorded} and this run {named}: "
+        f"rerun with --env {recorded} (alembic: -x env={recorded}); to change the binding "
+        f"deliberately: terp-seed init --env {env} --rebind --confirm {database}; nothing "
+        "was changed"
+    )
+
+
+def check_named_for_masking(env: str, unnamed: bool, database: str) -> None:
+    """Masking a database bound to no environment yet that held data terp-seed did not write
+    (a restored copy) needs its environment named: the default (dev) masks with the public key.
+
+    :raises PolicyError: ``unnamed``: the database held data when terp-seed first saw it, and
+        neither this run nor one before named its environment.
+    """
+    if unnamed:
+        raise PolicyError(
+            f"database {database!r} holds data and is bound to no environment yet, and this run "
+            f"names none (default {env}): name it, e.g. --env staging (alembic: -x env=staging); "
+            "the first run that names it binds the database to it; nothing was changed"
+        )
+
+
+def follow_up_flags(env: str, database: str) -> str:
+    """The flags a printed follow-up command (``terp-seed rollback --run ...``) needs to run
+    as printed: ``--env`` always (the database is bound to it), ``--confirm`` outside dev."""
+    flags = f"--env {env}"
+    return flags + (f" --confirm {database}" if needs_confirmation(env) else "")

@@ -49,6 +49,9 @@ class SeedRun:
     chunk_check: ChunkCheckFn | None = None
     lock: HeldLock | None = None  # set by open_run; steps that commit alone check it per chunk
     _confirmed: bool = False
+    # set by runtime.binding: the database held data when first seen and no run named its
+    # environment yet; no masking until one does
+    unnamed_environment: bool = False
     _current_user: str | None = None
     key_blocks: dict[str | None, dict[str, KeyBlock]] = field(default_factory=dict)  # by revision
     #: what the command is about to run, before its first step: ``(direction, plan)`` per

@@ -23,10 +23,12 @@ from terp_seed.db.engine import connect, make_engine
 from terp_seed.db.errors import describe_db_error, operational_cause
 from terp_seed.errors import SeedStepFailed
 from terp_seed.runtime import audit_hook
+from terp_seed.runtime.binding import bind_environment
 from terp_seed.runtime.counters import put_back, read_counters
 from terp_seed.runtime.failure import record_failure
 from terp_seed.runtime.gate import check_drift, check_schema_head
 from terp_seed.runtime.key_blocks import release
+from terp_seed.runtime.key_recovery import give_back_left_over
 from terp_seed.runtime.lock import HeldLock, seed_lock
 from terp_seed.runtime.options import RunOptions
 from terp_seed.runtime.retry import with_retries
@@ -72,6 +74,9 @@ def open_run(run: SeedRun, config: Config | None, tables: Collection[str]) -> It
             create_stand_ins(conn)
         else:
             ensure_own_tables(conn)
+        bind_environment(run, conn)  # a run in another environment than the database's stops
+        if not run.options.dry_run:
+            give_back_left_over(engine, held)  # keys a run that died reserved
         counters = read_counters(conn) if dry else {}
         run.connection = conn
         run.lock = held

@@ -126,3 +126,13 @@ def _checksum_changes(conn: sa.Connection, keys: SeededKeys, table: str) -> list
             if bytes(digest) != then[at : at + DIGEST]:
                 changed.append(int(key))
     return changed
+
+
+def app_column_labels(conn: sa.Connection, table: str) -> list[sa.Label[Any]]:
+    """The columns the application added to ``table``, to select beside the models' (a backup
+    holds every live column)."""
+    quote = conn.dialect.identifier_preparer.quote
+    return [
+        sa.literal_column(f"{quote(table)}.{quote(c.name)}").label(c.name)
+        for c in app_columns(conn, table)
+    ]

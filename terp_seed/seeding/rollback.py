@@ -194,7 +194,14 @@ def remove(
     def backup(plan: object) -> None:
         if policy.backs_up_before_delete(run.options.env) and not run.options.dry_run:
             path = write_backup(conn, run, scope)
-            log.warning("backed up the rows to delete to %s", path, extra={"backup": path})
+            flags = policy.follow_up_flags(run.options.env, run.db_name)
+            log.warning(
+                "backed up the rows to delete to %s (put them back with: terp-seed restore %s %s)",
+                path,
+                path,
+                flags,
+                extra={"backup": path},
+            )
 
     removed = execute_rollback(
         conn, rp, allow_modified=allow_modified, before_delete=backup, truncate=truncate

@@ -19,6 +19,8 @@ AUDIT_TABLE = "terp_seed_audit"
 LAYOUT_TABLE = "terp_seed_layout"  # one row: the layout version of the tables above
 SEED_VERSION_TABLE = "alembic_seed_version"
 MASK_PROGRESS_TABLE = "terp_seed_mask_progress"  # defined in terp_seed.store.mask_progress
+KEY_RESERVATIONS_TABLE = "terp_seed_key_reservations"  # reservations not yet given back
+ENVIRONMENT_TABLE = "terp_seed_environment"  # one row: the environment the database is bound to
 OWN_TABLES = frozenset(
     {
         LEDGER_TABLE,
@@ -27,6 +29,8 @@ OWN_TABLES = frozenset(
         LAYOUT_TABLE,
         SEED_VERSION_TABLE,
         MASK_PROGRESS_TABLE,
+        KEY_RESERVATIONS_TABLE,
+        ENVIRONMENT_TABLE,
     }
 )
 
@@ -78,5 +82,32 @@ layout = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1: one row
     # the layout version of terp-seed's own tables (terp_seed.store.setup.CURRENT_LAYOUT)
     sa.Column("version", sa.Integer, nullable=False),
+    mysql_engine="InnoDB",
+)
+
+
+key_reservations = sa.Table(
+    KEY_RESERVATIONS_TABLE,
+    bookkeeping_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    # the table's AUTO_INCREMENT before the reservation raised it, and where it raised it to
+    sa.Column("counter_before", sa.BigInteger, nullable=False),
+    sa.Column("counter_after", sa.BigInteger, nullable=False),
+    sa.Column("reserved_at", sa.DateTime, nullable=False),
+    mysql_engine="InnoDB",
+)
+
+
+environment_binding = sa.Table(
+    ENVIRONMENT_TABLE,
+    bookkeeping_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1: one row
+    # NULL: the database held data when terp-seed first saw it and no run has named one yet
+    sa.Column("environment", sa.String(16), nullable=True),
+    sa.Column("database_name", sa.String(64), nullable=False),  # when it was recorded
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.Column("recorded_by", sa.String(255), nullable=True),  # OS user@host (database user)
+    sa.Column("how", sa.String(255), nullable=False),  # first use, from the audit, rebound
     mysql_engine="InnoDB",
 )

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from terp_seed.runtime.key_blocks import auto_increment
 from terp_seed.schema import metadata
+from terp_seed.store import reservations
 from terp_seed.store.tables import LEDGER_TABLE, ledger
 
 
@@ -27,13 +28,18 @@ def hold_ledger(
     ``(table, key)``; roll it back or close it to let go.
 
     ``key`` defaults to the first key the seed's next block in ``table`` will start at: the
-    table's AUTO_INCREMENT, or ``MAX(id) + 1`` if larger (:mod:`terp_seed.runtime.key_blocks`).
-    terp-seed's own tables must exist (``terp-seed init``).
+    table's AUTO_INCREMENT, or ``MAX(id) + 1`` if larger (:mod:`terp_seed.runtime.key_blocks`);
+    when a run that died left the counter raised, the next run gives those keys back first
+    (:mod:`terp_seed.runtime.key_recovery`). terp-seed's own tables must exist.
     """
     if key is None:  # read on a connection of its own: the hold must not keep ``table`` open
         with engine.connect() as probe:
             top = probe.execute(sa.select(sa.func.max(metadata.tables[table].c.id))).scalar()
-            key = max(auto_increment(probe, table), int(top or 0) + 1)
+            counter = auto_increment(probe, table)
+            left = reservations.left_over(probe).get(table)
+            if left is not None and left[1] == counter:
+                counter = left[0]
+            key = max(counter, int(top or 0) + 1)
     conn = conn if conn is not None else engine.connect()
     conn.execute(
         ledger.insert().values(

@@ -1,4 +1,5 @@
-"""Which of a CSV file's keys, unique values and references the database already holds."""
+"""Which of the given keys, unique values and references the database already holds (a CSV
+file's, a backup's)."""
 
 from __future__ import annotations
 
