@@ -186,6 +186,9 @@ def test_backup_goes_to_the_state_folder_not_the_working_directory(
     assert len(made) == 1 and not list(elsewhere.rglob("*.jsonl"))
     assert synced  # the file (and its folder) were flushed to disk before the run went on
     assert [p.name for p in made[0].parent.iterdir()] == [made[0].name]  # no temporary left
+    # the rows are customers' data: owner only (issue 23, item 3)
+    assert made[0].stat().st_mode & 0o777 == 0o600
+    assert made[0].parent.stat().st_mode & 0o777 == 0o700
 
 
 def test_a_backup_that_fails_midway_leaves_no_file(

@@ -80,7 +80,7 @@ def write_backup(conn: sa.Connection, run: SeedRun, scope: Scope) -> str:
     """Write every row in ``scope`` (with its ledger entry) to a new backup file, atomically;
     returns its path."""
     directory = backup_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # a backup holds customers' data
     counts = {t: n for t, n in _present(conn, scope).items() if n}
     header = {
         "format": FORMAT,
@@ -93,7 +93,9 @@ def write_backup(conn: sa.Connection, run: SeedRun, scope: Scope) -> str:
     }
     temp = directory / f".{run.run_id}.{os.getpid()}.tmp"
     try:
-        with open(temp, "x", encoding="utf-8") as handle:
+        # owner only (0600): the rows are full of personal data
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8") as handle:
             out = _Digesting(handle)
             out.line(header)
             written = _write_rows(conn, out, scope, counts)
