@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from test_masking_db import (
     KEY,
@@ -27,6 +28,8 @@ from terp_seed.runtime.lock import lock_name
 from terp_seed.schema import metadata
 from terp_seed.store.mask_progress import PROGRESS_TABLE
 from terp_seed.testing.plugin import run_cli, schema_at_head, spawn
+
+pytestmark = [pytest.mark.mysql, pytest.mark.faults]  # kills the lock's connection: 40 s
 
 
 def _kill_lock_holder(engine: sa.Engine) -> int:
