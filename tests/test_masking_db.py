@@ -121,6 +121,16 @@ def _filler(column: sa.Column[Any], i: int) -> Any:
     return f"{column.name[:8]}-{i}"[:length]
 
 
+def production_clients(url: str, engine_for: Any, rows: int) -> sa.Engine:
+    """A schema at head holding ``rows`` production-like clients; its engine."""
+    schema_at_head(url)
+    engine = engine_for(url)
+    clients = metadata.tables["clients"]
+    with engine.begin() as conn:
+        conn.execute(clients.insert(), [production_row(clients, i) for i in range(1, rows + 1)])
+    return engine
+
+
 def production_row(table: sa.Table, i: int) -> dict[str, Any]:
     """Row ``i`` of ``table``: real-looking PII, valid foreign keys, filler elsewhere."""
     person = Production(i)
@@ -380,11 +390,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(
 
 
 def test_killed_process_resumes_without_masking_twice(mysql_url: str, engine_for: Any) -> None:
-    schema_at_head(mysql_url)
-    engine = engine_for(mysql_url)
-    clients = metadata.tables["clients"]
-    with engine.begin() as conn:
-        conn.execute(clients.insert(), [production_row(clients, i) for i in range(1, 20_001)])
+    engine = production_clients(mysql_url, engine_for, 20_000)
     before = snapshot(engine)
     args = ("terp-seed", *MASK, "--table", "clients", "--chunk-size", "100")
     proc = spawn(mysql_url, *args, env=STAGING)

@@ -19,15 +19,14 @@ from test_masking_db import (
     _wait_for_progress,
     audit_rows,
     expected_after_masking,
-    production_row,
+    production_clients,
     snapshot,
 )
 
 from terp_seed.masking.secret import MaskKey
 from terp_seed.runtime.lock import lock_name
-from terp_seed.schema import metadata
 from terp_seed.store.mask_progress import PROGRESS_TABLE
-from terp_seed.testing.plugin import run_cli, schema_at_head, spawn
+from terp_seed.testing.plugin import run_cli, spawn
 
 pytestmark = [pytest.mark.mysql, pytest.mark.faults]  # kills the lock's connection: 40 s
 
@@ -50,11 +49,7 @@ def _kill_lock_holder(engine: sa.Engine) -> int:
 def test_run_that_lost_the_lock_stops_and_a_second_run_masks_nothing_twice(
     mysql_url: str, engine_for: Any
 ) -> None:
-    schema_at_head(mysql_url)
-    engine = engine_for(mysql_url)
-    clients = metadata.tables["clients"]
-    with engine.begin() as conn:
-        conn.execute(clients.insert(), [production_row(clients, i) for i in range(1, 20_001)])
+    engine = production_clients(mysql_url, engine_for, 20_000)
     before = snapshot(engine)
     args = ("terp-seed", *MASK, "--table", "clients", "--chunk-size", "50")
     first = spawn(mysql_url, *args, env=STAGING)
